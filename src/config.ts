@@ -1,0 +1,199 @@
+// Process configuration: flags and RAFT3D_* environment variables (flag wins), checked
+// once at start. A bad setting stops the process with a message naming the setting;
+// nothing downstream re-validates. The names are the contract in docs/architecture.md §6.
+
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface KubernetesConfig {
+  readonly podName: string;
+  readonly namespace: string;
+  readonly statefulSet: string;
+  readonly peerService: string;
+  readonly clusterDomain: string;
+  readonly replicas: number;
+}
+
+export interface Config {
+  readonly id: string;
+  readonly api: HostPort;
+  readonly peer: HostPort;
+  readonly dataDir: string;
+  /** Peer address (`host:port`) of every initial member, by id. */
+  readonly initialCluster: ReadonlyMap<string, string>;
+  /** API base URL (`http://host:port`) of every known member, by id. */
+  readonly apiAddresses: ReadonlyMap<string, string>;
+  readonly clusterSecret: string | null;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  readonly snapshotEvery: number;
+  readonly logLevel: string;
+  readonly kubernetes: KubernetesConfig | null;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'invalid-config';
+}
+
+const options = {
+  id: { type: 'string' },
+  api: { type: 'string' },
+  peer: { type: 'string' },
+  data: { type: 'string' },
+  'initial-cluster': { type: 'string' },
+  'api-addresses': { type: 'string' },
+  'cluster-secret': { type: 'string' },
+  'tick-ms': { type: 'string' },
+  'election-ticks': { type: 'string' },
+  'heartbeat-ticks': { type: 'string' },
+  'snapshot-every': { type: 'string' },
+  'log-level': { type: 'string' },
+  k8s: { type: 'boolean' },
+} as const;
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export function parseHostPort(value: string, setting: string): HostPort {
+  const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) {
+    throw new ConfigError(`${setting}: expected host:port, got ${JSON.stringify(value)}`);
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** Parses `id=value,id=value`; ids must be unique and non-empty. */
+export function parseMemberList(value: string, setting: string): Map<string, string> {
+  const members = new Map<string, string>();
+  for (const part of value.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const eq = part.indexOf('=');
+    const id = part.slice(0, eq).trim();
+    const address = part.slice(eq + 1).trim();
+    if (eq <= 0 || address === '') {
+      throw new ConfigError(`${setting}: expected id=address, got ${JSON.stringify(part)}`);
+    }
+    if (members.has(id)) throw new ConfigError(`${setting}: member ${id} is listed twice`);
+    members.set(id, address);
+  }
+  return members;
+}
+
+function positiveInt(value: string | undefined, fallback: number, setting: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new ConfigError(`${setting}: expected a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function kubernetesConfig(env: NodeJS.ProcessEnv): KubernetesConfig {
+  const podName = env['POD_NAME'];
+  const namespace = env['POD_NAMESPACE'];
+  if (!podName || !namespace) {
+    throw new ConfigError('RAFT3D_K8S: POD_NAME and POD_NAMESPACE must come from the downward API');
+  }
+  return {
+    podName,
+    namespace,
+    statefulSet: env['RAFT3D_STATEFULSET'] || 'raft3d',
+    peerService: env['RAFT3D_PEER_SERVICE'] || 'raft3d-peers',
+    clusterDomain: env['RAFT3D_CLUSTER_DOMAIN'] || 'cluster.local',
+    replicas: positiveInt(env['RAFT3D_REPLICAS'], 3, 'RAFT3D_REPLICAS'),
+  };
+}
+
+/** Member `i` of a StatefulSet, as a stable DNS name (never an IP). */
+export function statefulSetHost(k: KubernetesConfig, ordinal: number): string {
+  return `${k.statefulSet}-${ordinal}.${k.peerService}.${k.namespace}.svc.${k.clusterDomain}`;
+}
+
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  const pick = (flag: keyof typeof values, name: string): string | undefined => {
+    const v = values[flag];
+    return typeof v === 'string' ? v : env[name];
+  };
+
+  const k8sFlag = values.k8s ?? ['1', 'true', 'yes'].includes((env['RAFT3D_K8S'] ?? '').toLowerCase());
+  const kubernetes = k8sFlag ? kubernetesConfig(env) : null;
+
+  const id = pick('id', 'RAFT3D_NODE_ID') ?? kubernetes?.podName ?? 'n1';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(id)) {
+    throw new ConfigError(`RAFT3D_NODE_ID: ${JSON.stringify(id)} is not a valid member id`);
+  }
+  const api = parseHostPort(pick('api', 'RAFT3D_API_LISTEN') ?? '127.0.0.1:8080', 'RAFT3D_API_LISTEN');
+  const peer = parseHostPort(pick('peer', 'RAFT3D_PEER_LISTEN') ?? '127.0.0.1:9090', 'RAFT3D_PEER_LISTEN');
+
+  let initialCluster: Map<string, string>;
+  let apiAddresses: Map<string, string>;
+  const clusterFlag = pick('initial-cluster', 'RAFT3D_INITIAL_CLUSTER');
+  if (kubernetes && !clusterFlag) {
+    initialCluster = new Map();
+    apiAddresses = new Map();
+    for (let i = 0; i < kubernetes.replicas; i++) {
+      const host = statefulSetHost(kubernetes, i);
+      initialCluster.set(`${kubernetes.statefulSet}-${i}`, `${host}:${peer.port}`);
+      apiAddresses.set(`${kubernetes.statefulSet}-${i}`, `http://${host}:${api.port}`);
+    }
+  } else {
+    initialCluster = clusterFlag
+      ? parseMemberList(clusterFlag, 'RAFT3D_INITIAL_CLUSTER')
+      : new Map([[id, `${hostForUrl(peer.host)}:${peer.port}`]]);
+    for (const [member, address] of initialCluster) parseHostPort(address, `RAFT3D_INITIAL_CLUSTER (${member})`);
+    apiAddresses = new Map([[id, `http://${hostForUrl(api.host)}:${api.port}`]]);
+  }
+  const apiFlag = pick('api-addresses', 'RAFT3D_API_ADDRESSES');
+  if (apiFlag) {
+    for (const [member, url] of parseMemberList(apiFlag, 'RAFT3D_API_ADDRESSES')) {
+      if (!/^https?:\/\/[^/\s]+$/.test(url)) {
+        throw new ConfigError(`RAFT3D_API_ADDRESSES: ${member} needs a base URL like http://host:port, got ${url}`);
+      }
+      apiAddresses.set(member, url);
+    }
+  }
+  if (!initialCluster.has(id)) {
+    throw new ConfigError(`RAFT3D_INITIAL_CLUSTER must list this member (${id})`);
+  }
+
+  const logLevel = (pick('log-level', 'RAFT3D_LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.has(logLevel)) {
+    throw new ConfigError(`RAFT3D_LOG_LEVEL: expected one of ${[...LOG_LEVELS].join(', ')}`);
+  }
+  const electionTicks = positiveInt(pick('election-ticks', 'RAFT3D_ELECTION_TICKS'), 10, 'RAFT3D_ELECTION_TICKS');
+  const heartbeatTicks = positiveInt(pick('heartbeat-ticks', 'RAFT3D_HEARTBEAT_TICKS'), 1, 'RAFT3D_HEARTBEAT_TICKS');
+  if (heartbeatTicks >= electionTicks) {
+    throw new ConfigError('RAFT3D_HEARTBEAT_TICKS must be smaller than RAFT3D_ELECTION_TICKS');
+  }
+
+  return {
+    id,
+    api,
+    peer,
+    dataDir: path.resolve(pick('data', 'RAFT3D_DATA_DIR') ?? path.join('data', id)),
+    initialCluster,
+    apiAddresses,
+    clusterSecret: pick('cluster-secret', 'RAFT3D_CLUSTER_SECRET') || null,
+    tickMs: positiveInt(pick('tick-ms', 'RAFT3D_TICK_MS'), 50, 'RAFT3D_TICK_MS'),
+    electionTicks,
+    heartbeatTicks,
+    snapshotEvery: positiveInt(pick('snapshot-every', 'RAFT3D_SNAPSHOT_EVERY'), 10_000, 'RAFT3D_SNAPSHOT_EVERY'),
+    logLevel,
+    kubernetes,
+  };
+}
