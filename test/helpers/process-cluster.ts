@@ -1,0 +1,180 @@
+// Real node processes on loopback for tests where the process boundary is the point:
+// kill -9, SIGTERM, restart from the data dir, disk corruption. Each node gets free
+// ports on 127.0.0.1 and a data dir under a temp root that stop() removes.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const MAIN = path.resolve(import.meta.dirname, '..', '..', 'src', 'main.ts');
+
+export interface NodeStatusView {
+  id: string;
+  role: string;
+  term: number;
+  leader: string | null;
+  commit: number;
+  applied: number;
+}
+
+export interface ProcessNode {
+  readonly id: string;
+  readonly apiPort: number;
+  readonly peerPort: number;
+  readonly dataDir: string;
+  readonly url: string;
+  process: ChildProcess | null;
+  output: string;
+  exit: Promise<number | null> | null;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface ProcessClusterOptions {
+  readonly size: number;
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly snapshotEvery?: number;
+  readonly extraEnv?: Record<string, string>;
+}
+
+export class ProcessCluster {
+  readonly nodes: ProcessNode[] = [];
+  private readonly root: string;
+
+  private constructor(private readonly options: ProcessClusterOptions) {
+    this.root = mkdtempSync(path.join(os.tmpdir(), 'raft3d-proc-'));
+  }
+
+  static async start(options: ProcessClusterOptions): Promise<ProcessCluster> {
+    const cluster = new ProcessCluster(options);
+    for (let i = 0; i < options.size; i++) {
+      const id = `n${i + 1}`;
+      const apiPort = await freePort();
+      const peerPort = await freePort();
+      cluster.nodes.push({
+        id,
+        apiPort,
+        peerPort,
+        dataDir: path.join(cluster.root, id),
+        url: `http://127.0.0.1:${apiPort}`,
+        process: null,
+        output: '',
+        exit: null,
+      });
+    }
+    for (const node of cluster.nodes) cluster.startNode(node.id);
+    return cluster;
+  }
+
+  node(id: string): ProcessNode {
+    const node = this.nodes.find((n) => n.id === id);
+    if (!node) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  startNode(id: string): ProcessNode {
+    const node = this.node(id);
+    if (node.process) throw new Error(`${id} is already running`);
+    const initialCluster = this.nodes.map((n) => `${n.id}=127.0.0.1:${n.peerPort}`).join(',');
+    const apiAddresses = this.nodes.map((n) => `${n.id}=${n.url}`).join(',');
+    const child = spawn(
+      process.execPath,
+      [
+        '--import=tsx',
+        MAIN,
+        `--id=${node.id}`,
+        `--api=127.0.0.1:${node.apiPort}`,
+        `--peer=127.0.0.1:${node.peerPort}`,
+        `--data=${node.dataDir}`,
+        `--initial-cluster=${initialCluster}`,
+        `--api-addresses=${apiAddresses}`,
+        `--tick-ms=${this.options.tickMs ?? 20}`,
+        `--election-ticks=${this.options.electionTicks ?? 10}`,
+        `--snapshot-every=${this.options.snapshotEvery ?? 10_000}`,
+        '--log-level=warn',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, RAFT3D_CLUSTER_SECRET: 'test-secret', ...this.options.extraEnv },
+      },
+    );
+    node.output = '';
+    const keep = (chunk: Buffer): void => {
+      node.output = (node.output + chunk.toString()).slice(-20_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    node.process = child;
+    node.exit = new Promise((resolve) => {
+      child.on('exit', (code) => {
+        node.process = null;
+        resolve(code);
+      });
+    });
+    return node;
+  }
+
+  /** kill -9: no chance to flush, transfer or say goodbye. */
+  async kill(id: string): Promise<void> {
+    const node = this.node(id);
+    node.process?.kill('SIGKILL');
+    await node.exit;
+  }
+
+  /** SIGTERM, as `kubectl delete pod` sends; resolves with the exit code. */
+  async terminate(id: string): Promise<number | null> {
+    const node = this.node(id);
+    node.process?.kill('SIGTERM');
+    return node.exit;
+  }
+
+  async status(id: string): Promise<NodeStatusView | null> {
+    try {
+      const res = await fetch(`${this.node(id).url}/cluster/status`, { signal: AbortSignal.timeout(1000) });
+      return res.ok ? ((await res.json()) as NodeStatusView) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The running node that says it leads, once a majority of running nodes agree on it. */
+  async waitForLeader(timeoutMs = 10_000, except: readonly string[] = []): Promise<ProcessNode> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const running = this.nodes.filter((n) => n.process && !except.includes(n.id));
+      const statuses = await Promise.all(running.map((n) => this.status(n.id)));
+      const leader = statuses.find((s) => s?.role === 'leader');
+      if (leader && !except.includes(leader.id)) {
+        const agree = statuses.filter((s) => s?.leader === leader.id).length;
+        if (agree > Math.floor(this.nodes.length / 2)) return this.node(leader.id);
+      }
+      await sleep(25);
+    }
+    throw new Error(`no leader within ${timeoutMs} ms\n${this.dump()}`);
+  }
+
+  /** The last lines each node printed: for failure messages. */
+  dump(): string {
+    return this.nodes.map((n) => `--- ${n.id} (${n.process ? 'running' : 'stopped'})\n${n.output.slice(-2_000)}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.filter((n) => n.process).map((n) => this.kill(n.id)));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
