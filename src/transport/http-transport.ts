@@ -1,0 +1,317 @@
+// Peer transport over HTTP/1.1 on its own port. Outgoing: one PeerSender per peer (own
+// queue, own keep-alive connection, own backoff). Incoming: a node:http server with two
+// routes, POST /raft/messages (a binary batch) and POST /raft/snapshot (a snapshot
+// streamed in chunks, reassembled before delivery). Every request must carry
+// `Authorization: Bearer <secret>` (when a secret is set) and come from a known peer id.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Message, NodeId } from '../raft/messages.js';
+import { DecodeError, decodeBatch, decodeSnapshotHeader } from './codec.js';
+import { FROM_HEADER, MESSAGES_PATH, PeerSender, SNAPSHOT_PATH } from './peer-sender.js';
+import type { PeerStats } from './peer-sender.js';
+import { RateLimitedLog } from './rate-limited-log.js';
+import type { MessageHandler, Transport, TransportLogger } from './types.js';
+
+export interface UnauthorizedRequest {
+  readonly remote: string;
+  /** 'secret': missing or wrong credentials (401); 'peer': an unknown sender id (403). */
+  readonly reason: 'secret' | 'peer';
+  readonly from?: string;
+}
+
+export interface HttpTransportOptions {
+  readonly id: NodeId;
+  readonly listen: { readonly host: string; readonly port: number };
+  /** Peer addresses (`host:port`) by id; this node's own id is ignored if present. */
+  readonly peers: ReadonlyMap<NodeId, string>;
+  /** Shared cluster secret; null runs without authentication (development only). */
+  readonly secret: string | null;
+  readonly logger?: TransportLogger;
+  /** Called for every refused request (e.g. to count them in a metric). */
+  readonly onUnauthorized?: (request: UnauthorizedRequest) => void;
+  /** Messages queued per peer before the oldest are dropped (default 4096). */
+  readonly maxQueue?: number;
+  /** Soft size limit of one batch request (default 4 MiB). */
+  readonly maxBatchBytes?: number;
+  /** Largest request body accepted on /raft/messages (default 64 MiB). */
+  readonly maxRequestBytes?: number;
+  /** Largest snapshot accepted (default 1 GiB). */
+  readonly maxSnapshotBytes?: number;
+  /** Size of the pieces a snapshot is streamed in (default 1 MiB). */
+  readonly snapshotChunkBytes?: number;
+  /** First retry delay after a failure (default 10 ms), doubling up to backoffCapMs (default 1000 ms). */
+  readonly backoffBaseMs?: number;
+  readonly backoffCapMs?: number;
+  /** How long a batch request may take before the peer counts as failed (default 5000 ms). */
+  readonly requestTimeoutMs?: number;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+export class HttpTransport implements Transport {
+  private readonly id: NodeId;
+  private readonly peers = new Map<NodeId, PeerSender>();
+  private readonly server: Server;
+  private readonly log: RateLimitedLog;
+  private readonly expectedAuth: Buffer | null;
+  private handler: MessageHandler | null = null;
+  private closed = false;
+  private droppedUnknown = 0;
+
+  constructor(private readonly options: HttpTransportOptions) {
+    this.id = options.id;
+    this.log = new RateLimitedLog(options.logger);
+    this.expectedAuth = options.secret === null ? null : sha256(`Bearer ${options.secret}`);
+    for (const [id, address] of options.peers) this.setPeer(id, address);
+    this.server = createServer((req, res) => void this.handle(req, res));
+    // Longer than the senders' keep-alive, so a client never reuses a socket the server is closing.
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  /** Resolves once the server is listening. */
+  start(onMessage: MessageHandler): Promise<void> {
+    if (this.handler) return Promise.reject(new Error('HttpTransport already started'));
+    this.handler = onMessage;
+    return new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.listen.port, this.options.listen.host, () => {
+        this.server.off('error', reject);
+        this.server.on('error', (err) =>
+          this.options.logger?.warn({ err: err.message }, 'peer server error'),
+        );
+        this.options.logger?.info(
+          { id: this.id, ...this.address(), auth: this.expectedAuth !== null },
+          'peer transport listening',
+        );
+        resolve();
+      });
+    });
+  }
+
+  /** The bound address (the real port when listening on port 0). */
+  address(): { host: string; port: number } {
+    const a = this.server.address() as AddressInfo | null;
+    if (!a) throw new Error('HttpTransport is not listening');
+    return { host: a.address, port: a.port };
+  }
+
+  send(messages: readonly Message[]): void {
+    if (this.closed) return;
+    const touched = new Set<PeerSender>();
+    for (const m of messages) {
+      const peer = this.peers.get(m.to);
+      if (!peer) {
+        this.droppedUnknown++;
+        this.log.warn(
+          `no-address:${m.to}`,
+          { to: m.to, type: m.type, dropped: this.droppedUnknown },
+          'no address for peer, message dropped',
+        );
+        continue;
+      }
+      peer.enqueue(m);
+      touched.add(peer);
+    }
+    for (const peer of touched) peer.kick();
+  }
+
+  setPeer(id: NodeId, address: string): void {
+    if (id === this.id || this.closed) return;
+    const existing = this.peers.get(id);
+    if (existing) {
+      existing.setAddress(address);
+      return;
+    }
+    this.peers.set(
+      id,
+      new PeerSender({
+        self: this.id,
+        peer: id,
+        address,
+        authorization: this.options.secret === null ? null : `Bearer ${this.options.secret}`,
+        maxQueue: this.options.maxQueue ?? 4096,
+        maxBatchBytes: this.options.maxBatchBytes ?? 4 * 1024 * 1024,
+        snapshotChunkBytes: this.options.snapshotChunkBytes ?? 1024 * 1024,
+        backoffBaseMs: this.options.backoffBaseMs ?? 10,
+        backoffCapMs: this.options.backoffCapMs ?? 1000,
+        requestTimeoutMs: this.options.requestTimeoutMs ?? 5000,
+        log: this.log,
+      }),
+    );
+  }
+
+  removePeer(id: NodeId): void {
+    const peer = this.peers.get(id);
+    if (!peer) return;
+    this.peers.delete(id);
+    void peer.stop();
+  }
+
+  /** Per-peer queue and delivery counters (for status pages and metrics). */
+  stats(): Record<NodeId, PeerStats> {
+    const out: Record<NodeId, PeerStats> = {};
+    for (const [id, peer] of this.peers) out[id] = peer.stats();
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.handler = null;
+    const stopping = [...this.peers.values()].map((p) => p.stop());
+    this.peers.clear();
+    const closing = this.server.listening
+      ? new Promise<void>((resolve) => {
+          this.server.close(() => resolve());
+          this.server.closeAllConnections();
+        })
+      : Promise.resolve();
+    await Promise.all([...stopping, closing]);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (req.method !== 'POST') throw new HttpError(405, 'POST only');
+      if (req.url !== MESSAGES_PATH && req.url !== SNAPSHOT_PATH) throw new HttpError(404, 'unknown route');
+      const from = this.authenticate(req);
+      const handler = this.handler;
+      if (!handler) throw new HttpError(503, 'transport is closing');
+      const messages =
+        req.url === MESSAGES_PATH ? decodeBatch(await this.readBody(req)) : [await this.readSnapshot(req)];
+      for (const m of messages) this.checkAddressing(req, m, from);
+      for (const m of messages) handler(m);
+      res.writeHead(204).end();
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status : err instanceof DecodeError ? 400 : 500;
+      if (status === 500)
+        this.options.logger?.warn({ err: (err as Error).message, url: req.url }, 'peer request failed');
+      if (!res.headersSent) {
+        // After a refusal the rest of the body is not worth reading: close the connection.
+        res.writeHead(status, {
+          'content-type': 'text/plain',
+          ...(req.complete ? {} : { connection: 'close' }),
+        });
+        res.end((err as Error).message);
+      }
+    }
+  }
+
+  /** Checks the shared secret and the sender's id; returns the sender's id. */
+  private authenticate(req: IncomingMessage): NodeId {
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    if (this.expectedAuth) {
+      const given = req.headers.authorization;
+      if (given === undefined || !timingSafeEqual(sha256(given), this.expectedAuth)) {
+        this.options.onUnauthorized?.({ remote, reason: 'secret' });
+        this.log.warn(
+          `401:${req.socket.remoteAddress ?? '?'}`,
+          { remote, credentials: given === undefined ? 'missing' : 'wrong' },
+          'peer request refused: bad cluster secret',
+        );
+        throw new HttpError(401, 'missing or wrong cluster secret');
+      }
+    }
+    const from = req.headers[FROM_HEADER];
+    if (typeof from !== 'string' || !this.peers.has(from)) {
+      const fields = typeof from === 'string' ? { remote, from } : { remote };
+      this.options.onUnauthorized?.({ ...fields, reason: 'peer' });
+      this.log.warn(`403:${String(from)}`, fields, 'peer request refused: sender is not a known member');
+      throw new HttpError(403, `unknown peer ${String(from)}`);
+    }
+    return from;
+  }
+
+  private checkAddressing(req: IncomingMessage, m: Message, from: NodeId): void {
+    if (m.from !== from || !this.peers.has(m.from)) {
+      const remote = req.socket.remoteAddress ?? '?';
+      this.options.onUnauthorized?.({ remote, reason: 'peer', from: m.from });
+      this.log.warn(
+        `403:${m.from}`,
+        { remote, from: m.from, header: from },
+        'peer message refused: sender is not a known member',
+      );
+      throw new HttpError(403, `unknown peer ${m.from}`);
+    }
+    if (m.to !== this.id) {
+      this.log.warn(
+        `421:${m.to}`,
+        { from: m.from, to: m.to, self: this.id },
+        'peer message for another member refused',
+      );
+      throw new HttpError(421, `this is ${this.id}, not ${m.to}`);
+    }
+  }
+
+  private async readBody(req: IncomingMessage): Promise<Buffer> {
+    const limit = this.options.maxRequestBytes ?? 64 * 1024 * 1024;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw new HttpError(413, `batch larger than ${limit} bytes`);
+      chunks.push(chunk);
+    }
+    // One buffer of our own (not a slice of a shared pool): decoded entries are views into it.
+    const body = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    for (const c of chunks) {
+      c.copy(body, at);
+      at += c.length;
+    }
+    return body;
+  }
+
+  /** Reassembles a streamed snapshot: u32 header length | header | data. */
+  private async readSnapshot(req: IncomingMessage): Promise<Message> {
+    const limit = this.options.maxSnapshotBytes ?? 1024 * 1024 * 1024;
+    let head: Buffer = Buffer.alloc(0);
+    let header: ReturnType<typeof decodeSnapshotHeader> | null = null;
+    let data = new Uint8Array(0);
+    let filled = 0;
+    const take = (bytes: Buffer): void => {
+      if (!header) throw new Error('unreachable: data before header');
+      if (filled + bytes.length > data.length)
+        throw new HttpError(400, `snapshot longer than the ${data.length} bytes announced`);
+      data.set(bytes, filled);
+      filled += bytes.length;
+    };
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      if (header) {
+        take(chunk);
+        continue;
+      }
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      if (head.length < 4) continue;
+      const headerLength = head.readUInt32BE(0);
+      if (headerLength > 1024 * 1024) throw new HttpError(400, 'snapshot header too large');
+      if (head.length < 4 + headerLength) continue;
+      header = decodeSnapshotHeader(head.subarray(4, 4 + headerLength));
+      if (header.dataLength > limit)
+        throw new HttpError(413, `snapshot of ${header.dataLength} bytes exceeds ${limit}`);
+      data = new Uint8Array(header.dataLength);
+      take(head.subarray(4 + headerLength));
+    }
+    if (!header) throw new HttpError(400, 'snapshot stream ended inside its header');
+    if (filled !== data.length)
+      throw new HttpError(400, `snapshot stream ended after ${filled} of ${data.length} bytes`);
+    return {
+      type: 'snapshot',
+      from: header.from,
+      to: header.to,
+      term: header.term,
+      snapshot: { meta: header.meta, data },
+    };
+  }
+}
