@@ -111,9 +111,13 @@ export interface AppendResponse extends MessageBase {
   readonly index: LogIndex;
   /** On rejection, the fast-backtracking hint (dissertation §5.3 / etcd's findConflictByTerm). */
   readonly rejectHint?: {
-    /** Term of the follower's entry at `min(index, lastIndex)`, or 0 if none. */
+    /** Term of the follower's entry at `hintIndex`, or 0 if none. */
     readonly conflictTerm: Term;
-    /** The follower's best guess of where the logs may match (first index of conflictTerm, or its last index). */
+    /**
+     * The follower's best guess of where the logs may match: the last index <= min(index,
+     * its lastIndex) whose term is <= the rejected prevTerm. The leader then skips back to its
+     * own last index <= hintIndex with term <= conflictTerm: a whole term per round trip.
+     */
     readonly hintIndex: LogIndex;
   };
 }

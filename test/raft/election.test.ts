@@ -1,0 +1,152 @@
+import test from 'ava';
+import { RaftCore, SeededPrng } from '../../src/raft/index.js';
+import type { VoteRequest, VoteResponse } from '../../src/raft/index.js';
+import { Cluster, drain, solo, testConfig } from './helpers.js';
+
+/** Ticks until the core leaves the follower role; returns the number of ticks it took. */
+function ticksToCampaign(core: RaftCore): number {
+  for (let i = 1; i <= 1000; i++) {
+    core.tick();
+    if (core.status().role !== 'follower') return i;
+  }
+  throw new Error('never campaigned');
+}
+
+test('election timeouts are drawn from the injected PRNG in [E, 2E)', (t) => {
+  const seen = new Set<number>();
+  for (let seed = 1; seed <= 200; seed++) {
+    const core = new RaftCore(testConfig('n1', ['n1', 'n2', 'n3'], { prng: new SeededPrng(seed) }));
+    const n = ticksToCampaign(core);
+    t.true(n >= 10 && n < 20, `seed ${seed}: campaigned after ${n} ticks`);
+    seen.add(n);
+  }
+  t.true(seen.size >= 8, `jitter spreads timeouts (saw ${[...seen].join(',')})`);
+  const a = new RaftCore(testConfig('n1', ['n1', 'n2', 'n3'], { prng: new SeededPrng(77) }));
+  const b = new RaftCore(testConfig('n1', ['n1', 'n2', 'n3'], { prng: new SeededPrng(77) }));
+  t.is(ticksToCampaign(a), ticksToCampaign(b), 'the same seed replays the same timeout');
+});
+
+test('a follower that keeps hearing heartbeats never campaigns', (t) => {
+  const c = new Cluster(['n1', 'n2', 'n3']);
+  c.elect('n1');
+  for (let i = 0; i < 100; i++) {
+    c.tickAll();
+    c.deliverAll();
+  }
+  t.deepEqual(c.view('n1'), { role: 'leader', term: 1, leader: 'n1' });
+  t.deepEqual(c.view('n2'), { role: 'follower', term: 1, leader: 'n1' });
+});
+
+test('PreVote: a pre-candidate asks for term+1 without changing its own term or vote', (t) => {
+  const n1 = solo('n1', ['n1', 'n2', 'n3'], { hardState: { term: 4, vote: 'n2', commit: 0 } });
+  ticksToCampaign(n1);
+  const rd = drain(n1);
+  t.is(n1.status().role, 'pre-candidate');
+  t.is(rd.hardState, undefined, 'nothing to persist: term and vote unchanged');
+  const reqs = rd.messages as VoteRequest[];
+  t.deepEqual(
+    reqs.map((m) => [m.to, m.term, m.preVote]),
+    [
+      ['n2', 5, true],
+      ['n3', 5, true],
+    ],
+  );
+  // A granted PreVote (term 5) makes it a real candidate in term 5.
+  n1.step({ type: 'vote-response', from: 'n2', to: 'n1', term: 5, preVote: true, granted: true });
+  t.is(n1.status().role, 'candidate');
+  t.is(n1.status().term, 5);
+  const rd2 = drain(n1);
+  t.deepEqual(
+    rd2.hardState,
+    { term: 5, vote: 'n1', commit: 0 },
+    'the self-vote is persisted with the requests',
+  );
+  t.true(rd2.messages.every((m) => m.type === 'vote-request' && !m.preVote && m.term === 5));
+});
+
+test('a pre-candidate refused by a majority goes back to follower in the same term', (t) => {
+  const n1 = solo('n1', ['n1', 'n2', 'n3']);
+  ticksToCampaign(n1);
+  n1.step({ type: 'vote-response', from: 'n2', to: 'n1', term: 0, preVote: true, granted: false });
+  n1.step({ type: 'vote-response', from: 'n3', to: 'n1', term: 0, preVote: true, granted: false });
+  t.like(n1.status(), { role: 'follower', term: 0 });
+});
+
+test('a candidate refused by a majority steps back to follower', (t) => {
+  const n1 = solo('n1', ['n1', 'n2', 'n3'], undefined, { preVote: false });
+  ticksToCampaign(n1);
+  const term = n1.status().term;
+  const no = (from: string): VoteResponse => ({
+    type: 'vote-response',
+    from,
+    to: 'n1',
+    term,
+    preVote: false,
+    granted: false,
+  });
+  n1.step(no('n2'));
+  t.is(n1.status().role, 'candidate');
+  n1.step(no('n3'));
+  t.like(n1.status(), { role: 'follower', term });
+});
+
+test('a candidate that hears from a leader of its term follows it', (t) => {
+  const n1 = solo('n1', ['n1', 'n2', 'n3'], undefined, { preVote: false });
+  ticksToCampaign(n1);
+  const term = n1.status().term;
+  n1.step({ type: 'heartbeat', from: 'n2', to: 'n1', term, commit: 0, context: '' });
+  t.like(n1.status(), { role: 'follower', term, leader: 'n2' });
+});
+
+test('granting a vote resets the election timer; a PreVote grant does not record a vote', (t) => {
+  const n2 = solo('n2', ['n1', 'n2', 'n3']);
+  n2.step({
+    type: 'vote-request',
+    from: 'n1',
+    to: 'n2',
+    term: 1,
+    preVote: true,
+    lastLogIndex: 0,
+    lastLogTerm: 0,
+    transfer: false,
+  });
+  const rd = drain(n2);
+  t.is(rd.hardState, undefined);
+  t.like(rd.messages[0] as VoteResponse, { granted: true, term: 1, preVote: true });
+  t.like(n2.status(), { term: 0 });
+});
+
+test('a node outside the voters never campaigns, even on TimeoutNow', (t) => {
+  const n4 = solo('n4', ['n1', 'n2', 'n3']);
+  for (let i = 0; i < 100; i++) n4.tick();
+  n4.step({ type: 'timeout-now', from: 'n1', to: 'n4', term: 0 });
+  t.like(n4.status(), { role: 'follower', term: 0 });
+  t.false(n4.hasReady());
+});
+
+test('five nodes elect exactly one leader per term under random ticking', (t) => {
+  for (let seed = 1; seed <= 20; seed++) {
+    const c = new Cluster(['a', 'b', 'c', 'd', 'e'], { seed: seed * 10 });
+    const prng = new SeededPrng(seed);
+    const leaders = new Map<number, string>();
+    for (let step = 0; step < 300; step++) {
+      const ids = [...c.nodes.keys()];
+      c.tick(ids[prng.int(ids.length)]!);
+      c.processAll();
+      // deliver in a random order, dropping some
+      const msgs = c.take();
+      for (const m of msgs) if (prng.next() > 0.1) c.deliver(m);
+      for (const id of ids) {
+        const v = c.view(id);
+        if (v.role !== 'leader') continue;
+        const prev = leaders.get(v.term);
+        t.true(
+          prev === undefined || prev === id,
+          `seed ${seed}: two leaders in term ${v.term}: ${prev} and ${id}`,
+        );
+        leaders.set(v.term, id);
+      }
+    }
+    t.true(leaders.size > 0, `seed ${seed}: someone got elected`);
+  }
+});

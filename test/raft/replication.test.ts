@@ -1,0 +1,84 @@
+import test from 'ava';
+import { NotLeaderError } from '../../src/raft/index.js';
+import type { AppendRequest } from '../../src/raft/index.js';
+import { Cluster, enc } from './helpers.js';
+
+test('proposals on a follower are refused with the leader id', (t) => {
+  const c = new Cluster(['n1', 'n2', 'n3']);
+  t.is(t.throws(() => c.propose('n2', 'x'), { instanceOf: NotLeaderError })?.leader, null);
+  c.elect('n1');
+  const err = t.throws(() => c.propose('n2', 'x'), { instanceOf: NotLeaderError });
+  t.is(err?.leader, 'n1');
+  t.is(err?.code, 'not_leader');
+});
+
+test('proposals between two Readies travel in one append, split at maxEntriesPerAppend', (t) => {
+  const c = new Cluster(['n1', 'n2', 'n3'], { maxEntriesPerAppend: 4, maxInflightAppends: 100 });
+  c.elect('n1');
+  for (let i = 0; i < 10; i++) c.propose('n1', `p${i}`);
+  c.processAll();
+  const appends = c.inflight.filter((m): m is AppendRequest => m.type === 'append' && m.to === 'n2');
+  t.deepEqual(
+    appends.map((m) => m.entries.length),
+    [4, 4, 2],
+  );
+  t.deepEqual(
+    appends.map((m) => m.prevIndex),
+    [1, 5, 9],
+  );
+  c.deliverAll();
+  t.is(c.commands('n3').length, 10);
+});
+
+test('the proposal index and term identify the entry that commits', (t) => {
+  const c = new Cluster(['n1', 'n2', 'n3']);
+  c.elect('n1');
+  const a = c.propose('n1', 'a');
+  t.deepEqual(a, { index: 2, term: 1 });
+  c.deliverAll();
+  const committed = c.readies
+    .get('n1')!
+    .flatMap((r) => r.committedEntries)
+    .find((e) => e.index === a.index);
+  t.like(committed, { index: 2, term: 1, type: 'command' });
+});
+
+test('an uncommitted entry of a deposed leader is overwritten, and the new leader commits its own', (t) => {
+  const c = new Cluster(['n1', 'n2', 'n3']);
+  c.elect('n1');
+  c.isolated.add('n1');
+  const lost = c.propose('n1', 'lost');
+  c.processAll();
+  c.drop();
+  c.tick('n3', 10);
+  c.elect('n2');
+  const kept = c.propose('n2', 'kept');
+  c.deliverAll();
+  c.isolated.delete('n1');
+  c.tick('n2');
+  c.deliverAll();
+  t.is(c.view('n1').leader, 'n2');
+  t.deepEqual(c.commands('n1'), ['kept']);
+  const atLost = c.node('n1').entriesAfter(lost.index - 1, 1);
+  t.not(
+    atLost === 'compacted' ? -1 : atLost[0]!.term,
+    lost.term,
+    'another term took the index: the proposal was lost',
+  );
+  t.true(kept.index >= lost.index);
+});
+
+test('a thousand proposals replicate and apply in order on every node', (t) => {
+  const c = new Cluster(['n1', 'n2', 'n3'], { maxEntriesPerAppend: 64, maxInflightAppends: 4 });
+  c.elect('n1');
+  const want: string[] = [];
+  for (let i = 0; i < 1000; i++) {
+    c.node('n1').propose(enc(`v${i}`));
+    want.push(`v${i}`);
+    if (i % 97 === 0) c.deliverAll();
+  }
+  c.deliverAll();
+  c.tick('n1');
+  c.deliverAll();
+  for (const id of ['n1', 'n2', 'n3']) t.deepEqual(c.commands(id), want, id);
+});
