@@ -1,0 +1,61 @@
+// Cluster administration: `GET /cluster/status` (this node's view: role, term, leader,
+// commit/applied, peers' match index and lag, configuration), `POST /cluster/transfer-leadership`
+// (optional `{ "to": "n2" }`; forwarded to the leader), `POST /cluster/snapshot` (this node),
+// `GET /cluster/state-hash` (sha-256 of this node's state-machine snapshot and the index it
+// reflects: equal indexes must give equal hashes on every member).
+
+import { createHash } from 'node:crypto';
+import type { Router } from 'express';
+import type { ApiContext } from './context.js';
+import { rawBody, route } from './context.js';
+import { Forwarder, LEADER_HEADER } from './forward.js';
+import { ApiError } from './problem.js';
+import { parseBody, transferInput } from './validation.js';
+import { NoLeaderError } from '../node/index.js';
+
+export function clusterRoutes(router: Router, ctx: ApiContext): void {
+  router.get(
+    '/cluster/status',
+    route((_req, res) => {
+      res.json(ctx.node.status());
+    }),
+  );
+  router.post(
+    '/cluster/transfer-leadership',
+    route(async (req, res) => {
+      const input = req.body === undefined ? {} : parseBody(transferInput, req.body);
+      const node = ctx.node;
+      if (!node.isLeader()) {
+        const leader = node.leaderId();
+        if (leader === null) throw new NoLeaderError();
+        const url = node.apiAddress(leader);
+        if (url === null || Forwarder.wasForwarded(req)) throw new ApiError(503, 'not_leader', `this node is not the leader; the leader is ${leader}`, { leader });
+        await ctx.forwarder.forward(req, res, { leader, url }, rawBody(req));
+        return;
+      }
+      if (input.to !== undefined && !node.status().config.voters.includes(input.to)) {
+        throw new ApiError(400, 'invalid_request', `target ${JSON.stringify(input.to)} is not a voting member`);
+      }
+      const from = node.id;
+      const to = await node.transferLeadership(input.to);
+      res.setHeader(LEADER_HEADER, to);
+      res.json({ from, to });
+    }),
+  );
+  router.get(
+    '/cluster/state-hash',
+    route((_req, res) => {
+      // Both read in one synchronous step, so the hash is exactly the state at `applied`.
+      const applied = ctx.node.appliedIndex();
+      const hash = createHash('sha256').update(ctx.node.fsm.snapshot()).digest('hex');
+      res.json({ id: ctx.node.id, applied, hash });
+    }),
+  );
+  router.post(
+    '/cluster/snapshot',
+    route(async (_req, res) => {
+      const meta = await ctx.node.takeSnapshot();
+      res.json({ id: ctx.node.id, index: meta.index, term: meta.term });
+    }),
+  );
+}

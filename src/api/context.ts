@@ -1,0 +1,131 @@
+// What every route shares: the node, the forwarder, and the two request paths. A write is
+// validated here, then proposed on the leader (or forwarded to it) and answered with the
+// applied result. A read first honours `?consistency=` (linearizable: ReadIndex barrier;
+// leader: served by the leader; stale: local state) and then queries the local FSM.
+
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/index.js';
+import { NoLeaderError, NotLeaderError } from '../node/index.js';
+import { ApiError } from './problem.js';
+import { Forwarder, LEADER_HEADER, REPLAYED_HEADER } from './forward.js';
+import { idempotencyKey, queryString, requestFingerprint } from './validation.js';
+import type { ShopCommand, ShopNode, WriteMeta } from './shop.js';
+import { unwrapResult } from './shop.js';
+
+export type Consistency = 'linearizable' | 'leader' | 'stale';
+
+export interface ApiContext {
+  readonly node: ShopNode;
+  readonly forwarder: Forwarder;
+  readonly logger: Logger;
+  readonly metrics: Metrics | null;
+  /** Wall clock for created_at/updated_at, injectable for tests. */
+  readonly now: () => number;
+  /** Interval of SSE heartbeat comments. */
+  readonly sseHeartbeatMs: number;
+}
+
+/** Express 5 forwards rejected promises to the error handler; this only narrows types. */
+export function route(handler: (req: Request, res: Response) => Promise<void> | void): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const out = handler(req, res);
+      if (out instanceof Promise) out.catch(next);
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/** The raw request body bytes, kept by the JSON parser for forwarding. */
+export function rawBody(req: Request): Buffer | undefined {
+  return (req as Request & { rawBody?: Buffer }).rawBody;
+}
+
+/** Where to send a request this node cannot serve as leader; throws when nowhere. */
+function leaderTarget(ctx: ApiContext, req: Request): { leader: string; url: string } {
+  const leader = ctx.node.leaderId();
+  if (leader === null) throw new NoLeaderError();
+  if (Forwarder.wasForwarded(req)) {
+    throw new ApiError(503, 'not_leader', `this node is not the leader (the request was already forwarded once); the leader is ${leader}`, { leader });
+  }
+  const url = ctx.node.apiAddress(leader);
+  if (url === null) throw new NotLeaderError(leader, null);
+  return { leader, url };
+}
+
+/**
+ * Runs one write: on the leader, builds the command (ids and timestamps chosen here, once)
+ * and proposes it; on a follower, forwards the original request to the leader. `input` is
+ * the validated request (normalised: `pla` and `PLA` are the same request); with the path it
+ * is what an Idempotency-Key's fingerprint covers.
+ */
+export async function handleWrite(
+  ctx: ApiContext,
+  req: Request,
+  res: Response,
+  okStatus: number,
+  input: unknown,
+  build: (meta: WriteMeta) => ShopCommand,
+  location?: (value: unknown) => string,
+): Promise<void> {
+  const key = idempotencyKey(req.headers['idempotency-key']);
+  if (!ctx.node.isLeader()) {
+    await ctx.forwarder.forward(req, res, leaderTarget(ctx, req), rawBody(req));
+    return;
+  }
+  const meta: WriteMeta = {
+    at: ctx.now(),
+    newId: randomUUID,
+    idempotency: key === undefined ? null : { key, fingerprint: requestFingerprint(req.method, req.path, input) },
+  };
+  let result;
+  try {
+    result = await ctx.node.propose(build(meta));
+  } catch (error) {
+    // Leadership moved between the check and the proposal: forward instead.
+    if (error instanceof NotLeaderError && error.leaderApi !== null && !Forwarder.wasForwarded(req)) {
+      await ctx.forwarder.forward(req, res, { leader: error.leader ?? '', url: error.leaderApi }, rawBody(req));
+      return;
+    }
+    throw error;
+  }
+  const { value, replayed } = unwrapResult(result);
+  res.setHeader(LEADER_HEADER, ctx.node.id);
+  if (replayed) res.setHeader(REPLAYED_HEADER, 'true');
+  if (location) res.setHeader('Location', location(value));
+  res.status(okStatus).json(value);
+}
+
+export function parseConsistency(req: Request): Consistency {
+  const raw = queryString(req.query as Record<string, unknown>, 'consistency');
+  if (raw === undefined || raw === '') return 'linearizable';
+  if (raw === 'linearizable' || raw === 'leader' || raw === 'stale') return raw;
+  throw new ApiError(400, 'invalid_query', `consistency must be linearizable, leader or stale, not ${JSON.stringify(raw)}`);
+}
+
+/**
+ * Makes the local state fit to answer a read at the requested consistency. Returns false
+ * when the request was forwarded to the leader (and is already answered).
+ */
+export async function prepareRead(ctx: ApiContext, req: Request, res: Response): Promise<boolean> {
+  const consistency = parseConsistency(req);
+  if (consistency === 'stale') return true;
+  if (consistency === 'leader') {
+    if (ctx.node.isLeader()) return true;
+    await ctx.forwarder.forward(req, res, leaderTarget(ctx, req), undefined);
+    return false;
+  }
+  await ctx.node.readBarrier();
+  return true;
+}
+
+/** A read route: consistency first, then `query` against the local state machine. */
+export function readRoute(ctx: ApiContext, query: (req: Request) => unknown): RequestHandler {
+  return route(async (req, res) => {
+    if (!(await prepareRead(ctx, req, res))) return;
+    res.json(query(req));
+  });
+}

@@ -1,0 +1,610 @@
+// RaftNode: the driver around the pure RaftCore. One serialized async loop takes each
+// Ready and, in order, persists it (one storage.save: group commit), sends its messages,
+// restores/applies what it commits (settling proposal promises by index AND term), serves
+// the read states, then advances. Proposals arriving during a save land in the next Ready.
+// The tick interval is the only timer; proposal/read deadlines are checked on each tick.
+
+import { randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import pino from 'pino';
+import type { Logger } from 'pino';
+import { NotLeaderError as CoreNotLeaderError, RaftCore, SeededPrng } from '../raft/index.js';
+import type { ConfChange, Entry, LogIndex, Message, NodeId, Ready, Role, SnapshotMeta, Term } from '../raft/messages.js';
+import type { RaftStorage } from '../storage/index.js';
+import type { Transport } from '../transport/index.js';
+import type { Metrics } from '../metrics/index.js';
+import { NoLeaderError, NodeStoppedError, NotLeaderError, ProposalDroppedError, ProposalLostError, TimeoutError } from './errors.js';
+import { ProposalTracker } from './proposals.js';
+import { ReadTracker } from './reads.js';
+import { Listeners } from './listeners.js';
+import { coreView } from './core-view.js';
+import type { CommandCodec, DecodedEvent, EventsPage, NodeEvents, NodeOptions, NodeStatus, RoleChange, StateMachine } from './types.js';
+
+/** Work that must run between two Readies (e.g. compaction), or be cancelled on stop. */
+interface Task {
+  readonly run: () => Promise<void>;
+  readonly cancel: (error: Error) => void;
+}
+
+export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
+  readonly id: NodeId;
+  /** The local state machine: query it after a read barrier (or directly for stale reads). */
+  readonly fsm: S;
+  readonly logger: Logger;
+  readonly metrics: Metrics | null;
+  readonly tickMs: number;
+
+  private readonly core: RaftCore;
+  private readonly storage: RaftStorage;
+  private readonly transport: Transport;
+  private readonly codec: CommandCodec<C>;
+  private readonly describe: (command: C) => { type: string; payload: unknown };
+  private readonly apiAddresses: Map<NodeId, string>;
+  private readonly proposals: ProposalTracker<R>;
+  private readonly confChanges: ProposalTracker<void>;
+  private readonly reads: ReadTracker;
+  private readonly listeners = new Listeners<NodeEvents>();
+  private readonly snapshotEvery: number;
+  private readonly electionMs: number;
+
+  private applied: LogIndex = 0;
+  private snapshotMeta: SnapshotMeta | null = null;
+  private role: Role = 'follower';
+  private leader: NodeId | null = null;
+  private term: Term = 0;
+  private caughtUp = false;
+  private catchingUp = false;
+  private stopped = false;
+  private stopping: Promise<void> | null = null;
+  private fatal: Error | null = null;
+  private wake: (() => void) | null = null;
+  private readonly tasks: Task[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private loopDone: Promise<void> = Promise.resolve();
+
+  private constructor(options: NodeOptions<C, R, S>, core: RaftCore, fsm: S) {
+    this.id = options.id;
+    this.core = core;
+    this.fsm = fsm;
+    this.storage = options.storage;
+    this.transport = options.transport;
+    this.codec = options.codec;
+    this.describe = options.describe ?? defaultDescribe;
+    this.apiAddresses = new Map(options.apiAddresses ?? []);
+    this.logger = options.logger ?? pino({ enabled: false });
+    this.metrics = options.metrics ?? null;
+    this.tickMs = options.tickMs ?? 50;
+    this.electionMs = this.tickMs * (options.electionTicks ?? 10);
+    this.snapshotEvery = options.snapshotEvery ?? 10_000;
+    const metrics = this.metrics;
+    this.proposals = new ProposalTracker<R>(options.proposalTimeoutMs ?? 5_000, {
+      onSettled: (seconds, outcome) => {
+        if (!metrics) return;
+        metrics.proposals.inc({ result: outcome });
+        if (outcome === 'ok') metrics.proposalSeconds.observe(seconds);
+      },
+    });
+    this.confChanges = new ProposalTracker<void>(options.proposalTimeoutMs ?? 5_000);
+    this.reads = new ReadTracker(`${options.id}`, options.readTimeoutMs ?? 5_000);
+  }
+
+  /** Loads persisted state, restores the FSM from the latest snapshot, starts the transport, ticks and the loop. */
+  static async start<C, R, S extends StateMachine<C, R>>(options: NodeOptions<C, R, S>): Promise<RaftNode<C, R, S>> {
+    const persisted = await options.storage.load();
+    // A first boot without the cluster's original members would let a joining node build its
+    // configuration from the log alone and elect itself (split brain): refuse it loudly.
+    if (persisted === null && options.initialVoters.length === 0) {
+      throw new Error(`node ${options.id}: first boot needs the cluster's initial voters (like etcd's --initial-cluster), got none`);
+    }
+    const fsm = options.stateMachine();
+    const config = {
+      id: options.id,
+      initialVoters: options.initialVoters,
+      electionTicks: options.electionTicks ?? 10,
+      heartbeatTicks: options.heartbeatTicks ?? 1,
+      preVote: options.preVote ?? true,
+      checkQuorum: options.checkQuorum ?? true,
+      maxEntriesPerAppend: 512,
+      maxInflightAppends: 64,
+      prng: new SeededPrng(options.seed ?? randomInt(0, 2 ** 31)),
+    };
+    const core = persisted ? new RaftCore(config, persisted) : new RaftCore(config);
+    const node = new RaftNode<C, R, S>(options, core, fsm);
+    if (persisted?.snapshot) {
+      fsm.restore(persisted.snapshot.data);
+      node.snapshotMeta = persisted.snapshot.meta;
+      node.applied = persisted.snapshot.meta.index;
+      node.learnPeers(persisted.snapshot.meta.configContext);
+    }
+    const view = coreView(core);
+    node.term = view.term;
+    node.logger.info({ id: options.id, term: view.term, applied: node.applied, restored: persisted !== null }, 'raft node starting');
+    await options.transport.start((message) => node.receive(message));
+    node.timer = setInterval(() => node.tick(), node.tickMs);
+    node.loopDone = node.run();
+    return node;
+  }
+
+  // ---- client operations -------------------------------------------------------------
+
+  /** Proposes a command; resolves with the FSM's result once the entry is applied here. */
+  propose(command: C): Promise<R> {
+    const refusal = this.refuseWrite();
+    if (refusal) return this.rejectProposal(refusal);
+    let data: Uint8Array;
+    try {
+      data = this.codec.encode(command);
+    } catch (error) {
+      // A command the codec refuses is the caller's bug (its own code, e.g. invalid_command), not the cluster's.
+      return this.rejectProposal(error instanceof Error ? error : new Error(String(error)));
+    }
+    let placed: { index: LogIndex; term: Term };
+    try {
+      placed = this.core.propose(data);
+    } catch (error) {
+      return this.rejectProposal(this.mapCoreError(error));
+    }
+    const promise = this.proposals.add(placed.index, placed.term, performance.now());
+    this.kick();
+    return promise;
+  }
+
+  /** A linearizable read barrier (ReadIndex; a follower asks the leader): resolves once applied >= read index. */
+  readBarrier(): Promise<void> {
+    if (this.stopped) return Promise.reject(new NodeStoppedError());
+    if (this.leader === null) return Promise.reject(new NoLeaderError());
+    return new Promise<void>((resolve, reject) => {
+      const context = this.reads.add(performance.now(), { resolve, reject });
+      if (context === null) return;
+      try {
+        this.core.readIndex(context);
+      } catch (error) {
+        this.reads.abort(context, this.mapCoreError(error));
+        return;
+      }
+      this.kick();
+    });
+  }
+
+  /** Hands leadership to `to` (default: the most up-to-date voter); resolves when it leads. */
+  async transferLeadership(to?: NodeId): Promise<NodeId> {
+    const refusal = this.refuseWrite();
+    if (refusal) throw refusal;
+    const target = to ?? this.bestTransferTarget();
+    if (target === null) throw new ProposalDroppedError('no other voter to transfer leadership to');
+    if (target === this.id) return this.id;
+    const changed = new Promise<NodeId>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new TimeoutError(`leadership transfer to ${target}`, this.electionMs * 3));
+      }, this.electionMs * 3);
+      const off = this.on('role', (change) => {
+        if (change.leader !== null && change.leader !== this.id) {
+          clearTimeout(timer);
+          off();
+          resolve(change.leader);
+        }
+      });
+    });
+    try {
+      this.core.transferLeadership(target);
+    } catch (error) {
+      throw this.mapCoreError(error);
+    }
+    this.kick();
+    return changed;
+  }
+
+  /** Proposes one membership change; resolves once its entry is applied. */
+  changeMembership(change: ConfChange): Promise<void> {
+    const refusal = this.refuseWrite();
+    if (refusal) return Promise.reject(refusal);
+    let placed: { index: LogIndex; term: Term };
+    try {
+      placed = this.core.proposeConfChange(change);
+    } catch (error) {
+      return Promise.reject(this.mapCoreError(error));
+    }
+    const promise = this.confChanges.add(placed.index, placed.term, performance.now());
+    this.kick();
+    return promise;
+  }
+
+  /** Snapshots the FSM at the applied index, compacts the log and stores the snapshot. */
+  takeSnapshot(): Promise<SnapshotMeta> {
+    if (this.stopped) return Promise.reject(new NodeStoppedError());
+    return new Promise<SnapshotMeta>((resolve, reject) => {
+      this.tasks.push({
+        run: async () => {
+          try {
+            resolve(await this.snapshotNow());
+          } catch (error) {
+            reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        },
+        cancel: reject,
+      });
+      this.kick();
+    });
+  }
+
+  /** Applied log entries after `after` (at most `limit`), decoded; or where history now starts. */
+  events(after: LogIndex, limit: number): EventsPage {
+    const first = (this.snapshotMeta?.index ?? 0) + 1;
+    if (after + 1 < first) return { compacted: first };
+    if (after >= this.applied) return { events: [], next: after };
+    const want = Math.min(limit, this.applied - after);
+    const entries = this.core.entriesAfter(after, want);
+    if (entries === 'compacted') return { compacted: (this.snapshotMeta?.index ?? 0) + 1 };
+    const events: DecodedEvent[] = [];
+    let next = after;
+    for (const entry of entries) {
+      if (entry.index > this.applied) break;
+      next = entry.index;
+      const event = this.decodeEntry(entry);
+      if (event) events.push(event);
+    }
+    return { events, next };
+  }
+
+  status(): NodeStatus {
+    const view = coreView(this.core);
+    const leader = view.leader;
+    return {
+      id: this.id,
+      role: view.role,
+      term: view.term,
+      leader,
+      leaderApi: leader === null ? null : (this.apiAddresses.get(leader) ?? null),
+      commit: view.commit,
+      applied: this.applied,
+      snapshotIndex: this.snapshotMeta?.index ?? 0,
+      lastIndex: view.lastIndex,
+      peers: view.role === 'leader' ? view.progress.filter((p) => p.id !== this.id).map((p) => ({ ...p, lag: Math.max(0, view.lastIndex - p.match) })) : [],
+      config: view.config,
+      ready: this.isReady(),
+    };
+  }
+
+  /** Has a leader and has applied what the leader had committed when this node first followed it. */
+  isReady(): boolean {
+    return !this.stopped && this.fatal === null && this.leader !== null && this.caughtUp;
+  }
+
+  /** The highest log index applied to the local state machine (cheaper than status()). */
+  appliedIndex(): LogIndex {
+    return this.applied;
+  }
+
+  /** False once the Ready loop failed (storage error, broken invariant): the process should be restarted. */
+  isHealthy(): boolean {
+    return this.fatal === null;
+  }
+
+  isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  leaderId(): NodeId | null {
+    return this.leader;
+  }
+
+  /** API base URL of a member, if known. */
+  apiAddress(id: NodeId): string | null {
+    return this.apiAddresses.get(id) ?? null;
+  }
+
+  setApiAddress(id: NodeId, url: string): void {
+    this.apiAddresses.set(id, url);
+  }
+
+  on<K extends keyof NodeEvents>(event: K, listener: (payload: NodeEvents[K]) => void): () => void {
+    return this.listeners.on(event, listener);
+  }
+
+  /** Stops ticking and the loop (after any in-flight save), fails what is pending, closes transport and storage. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopped = true; // may already be set by a fatal loop error; resources are still open then
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.kick();
+    await this.loopDone;
+    const error = new NodeStoppedError();
+    this.proposals.failAll(error);
+    this.confChanges.failAll(error);
+    this.reads.failAll(error);
+    for (const task of this.tasks.splice(0)) task.cancel(error);
+    await this.transport.close();
+    await this.storage.close();
+    this.logger.info({ id: this.id }, 'raft node stopped');
+  }
+
+  // ---- the loop ------------------------------------------------------------------------
+
+  private receive(message: Message): void {
+    if (this.stopped) return;
+    try {
+      this.core.step(message);
+    } catch (error) {
+      this.logger.warn({ err: error, from: message.from, type: message.type }, 'message refused by the core');
+      return;
+    }
+    this.kick();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    this.core.tick();
+    const now = performance.now();
+    this.proposals.expire(now);
+    this.confChanges.expire(now);
+    this.reads.expire(now);
+    if (!this.caughtUp) this.catchUp();
+    this.kick();
+  }
+
+  private kick(): void {
+    const wake = this.wake;
+    if (wake) {
+      this.wake = null;
+      wake();
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const task = this.tasks.shift();
+        if (task) {
+          await task.run();
+          continue;
+        }
+        if (!this.core.hasReady()) {
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          continue;
+        }
+        this.reads.seal();
+        await this.handleReady(this.core.ready());
+      } catch (error) {
+        // Storage failed or an invariant broke: stop serving rather than risk safety.
+        this.fatal = error instanceof Error ? error : new Error(String(error));
+        this.logger.fatal({ err: this.fatal, id: this.id }, 'raft node loop failed; the node stops serving');
+        this.stopped = true;
+        if (this.timer) clearInterval(this.timer);
+        this.timer = null;
+        const stop = new NodeStoppedError();
+        this.proposals.failAll(stop);
+        this.confChanges.failAll(stop);
+        this.reads.failAll(stop);
+      }
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    const change = rd.softState ? this.onSoftState(rd.softState.role, rd.softState.leader, rd.softState.term) : null;
+    // 1. persist (one durable write for the whole Ready)
+    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      const started = performance.now();
+      await this.storage.save({
+        entries: rd.entries,
+        ...(rd.hardState ? { hardState: rd.hardState } : {}),
+        ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
+      });
+      this.metrics?.fsyncSeconds.observe((performance.now() - started) / 1000);
+      if (rd.hardState) {
+        this.metrics?.commitIndex.set(rd.hardState.commit);
+        if (rd.hardState.term !== this.term) {
+          this.term = rd.hardState.term;
+          this.metrics?.term.set(this.term);
+        }
+      }
+    }
+    // 2. send
+    if (rd.messages.length > 0) this.transport.send(rd.messages);
+    // 3. restore, then apply
+    if (rd.snapshot) this.restore(rd.snapshot.meta, rd.snapshot.data);
+    if (rd.committedEntries.length > 0) this.applyEntries(rd.committedEntries);
+    for (const rs of rd.readStates) this.reads.readState(rs.context, rs.index, this.applied);
+    // Only now fail what the role change orphaned: entries and read states in this very Ready
+    // (committed or confirmed before the change) still settled their promises above.
+    if (change) this.afterRoleChange(change);
+    // 4. advance
+    this.core.advance(rd);
+    if (rd.committedEntries.length > 0) {
+      this.reads.applied(this.applied);
+      this.metrics?.appliedIndex.set(this.applied);
+      if (this.snapshotEvery > 0 && this.applied - (this.snapshotMeta?.index ?? 0) >= this.snapshotEvery) {
+        await this.snapshotNow();
+      }
+    }
+  }
+
+  private onSoftState(role: Role, leader: NodeId | null, term: Term): RoleChange {
+    const change: RoleChange = { role, leader, term, previousRole: this.role, previousLeader: this.leader };
+    this.role = role;
+    this.leader = leader;
+    this.term = term;
+    if (this.metrics) {
+      this.metrics.isLeader.set(role === 'leader' ? 1 : 0);
+      this.metrics.term.set(term);
+      if (leader !== change.previousLeader && leader !== null) this.metrics.leaderChanges.inc();
+    }
+    if (leader !== change.previousLeader && leader !== null) this.logger.info({ id: this.id, leader, term }, 'leader changed');
+    return change;
+  }
+
+  private afterRoleChange(change: RoleChange): void {
+    if (change.previousRole === 'leader' && change.role !== 'leader') {
+      // Outcome unknown: the entries may still commit under the next leader (retry with the same Idempotency-Key).
+      const lost = new ProposalLostError(`${this.id} stopped leading in term ${change.term}`);
+      this.proposals.failAll(lost);
+      this.confChanges.failAll(lost);
+    }
+    if (change.leader !== change.previousLeader) {
+      this.reads.failUnanswered(new NoLeaderError(change.leader === null ? undefined : `the leader changed to ${change.leader}; retry the read`));
+    }
+    if (change.leader !== null && !this.caughtUp) queueMicrotask(() => this.catchUp());
+    this.listeners.emit('role', change);
+  }
+
+  /** Readiness: one read barrier after first following a leader = "applied what it had committed". */
+  private catchUp(): void {
+    if (this.caughtUp || this.catchingUp || this.leader === null || this.stopped) return;
+    this.catchingUp = true;
+    this.readBarrier().then(
+      () => {
+        this.caughtUp = true;
+        this.catchingUp = false;
+      },
+      () => {
+        this.catchingUp = false;
+      },
+    );
+  }
+
+  private restore(meta: SnapshotMeta, data: Uint8Array): void {
+    this.fsm.restore(data);
+    this.snapshotMeta = meta;
+    this.applied = meta.index;
+    this.proposals.coveredBySnapshot(meta.index);
+    this.learnPeers(meta.configContext);
+    this.metrics?.appliedIndex.set(this.applied);
+    this.listeners.emit('restored', { index: meta.index, term: meta.term });
+    this.logger.info({ id: this.id, index: meta.index, term: meta.term }, 'state machine restored from snapshot');
+  }
+
+  private applyEntries(entries: readonly Entry[]): void {
+    const now = performance.now();
+    const watching = this.listeners.count('applied') > 0;
+    for (const entry of entries) {
+      if (entry.index <= this.applied) continue; // already covered by a restored snapshot
+      if (entry.type === 'command') {
+        let command: C | undefined;
+        let outcome: { result: R } | { error: Error };
+        try {
+          command = this.codec.decode(entry.data);
+          outcome = { result: this.fsm.apply(command, { index: entry.index, term: entry.term }) };
+        } catch (error) {
+          outcome = { error: error instanceof Error ? error : new Error(String(error)) };
+          this.logger.error({ err: outcome.error, index: entry.index }, 'state machine apply threw');
+        }
+        this.proposals.applied(entry.index, entry.term, now, outcome);
+        if (watching && command !== undefined) {
+          const view = this.describe(command);
+          this.listeners.emit('applied', { index: entry.index, term: entry.term, type: view.type, payload: view.payload });
+        }
+      } else {
+        this.proposals.lose(entry.index, `a ${entry.type} entry from term ${entry.term} took index ${entry.index}`);
+        if (entry.type === 'config') {
+          this.applyConfChange(entry.change);
+          this.confChanges.applied(entry.index, entry.term, now, { result: undefined });
+          if (watching) this.listeners.emit('applied', { index: entry.index, term: entry.term, type: 'config', payload: entry.change });
+        } else {
+          this.confChanges.lose(entry.index, `a no-op from term ${entry.term} took index ${entry.index}`);
+        }
+      }
+      this.applied = entry.index;
+    }
+  }
+
+  private applyConfChange(change: ConfChange): void {
+    if (change.node === this.id) return;
+    if (change.kind === 'remove') {
+      this.transport.removePeer(change.node);
+      return;
+    }
+    if (change.context) this.learnPeer(change.node, change.context);
+  }
+
+  private learnPeers(contexts: Readonly<Record<NodeId, string>>): void {
+    for (const [id, context] of Object.entries(contexts)) if (id !== this.id) this.learnPeer(id, context);
+  }
+
+  /** A member's context is its peer address, or JSON `{"peer": "...", "api": "..."}`. */
+  private learnPeer(id: NodeId, context: string): void {
+    let peer: string | undefined = context;
+    if (context.startsWith('{')) {
+      try {
+        const parsed = JSON.parse(context) as { peer?: unknown; api?: unknown };
+        peer = typeof parsed.peer === 'string' ? parsed.peer : undefined;
+        if (typeof parsed.api === 'string') this.apiAddresses.set(id, parsed.api);
+      } catch {
+        peer = undefined;
+      }
+    }
+    if (peer) this.transport.setPeer(id, peer);
+  }
+
+  private async snapshotNow(): Promise<SnapshotMeta> {
+    if (this.snapshotMeta && this.snapshotMeta.index >= this.applied) return this.snapshotMeta;
+    const index = this.applied;
+    const data = this.fsm.snapshot();
+    // The core knows the configuration in force at `index` (not the latest appended one).
+    const meta = this.core.compact(index, data);
+    if (meta === null) {
+      // The log already starts after `index` (a leader's snapshot was installed): nothing to store.
+      if (this.snapshotMeta) return this.snapshotMeta;
+      throw new Error(`the core refused to compact at ${index} but no snapshot is known`);
+    }
+    await this.storage.saveSnapshot({ meta, data });
+    this.snapshotMeta = meta;
+    this.metrics?.snapshots.inc();
+    this.logger.info({ id: this.id, index, bytes: data.byteLength }, 'snapshot taken');
+    return meta;
+  }
+
+  // ---- helpers -------------------------------------------------------------------------
+
+  private rejectProposal(error: Error): Promise<never> {
+    this.metrics?.proposals.inc({ result: 'rejected' });
+    return Promise.reject(error);
+  }
+
+  private refuseWrite(): Error | null {
+    if (this.stopped) return new NodeStoppedError();
+    if (this.role === 'leader') return null;
+    if (this.leader === null) return new NoLeaderError();
+    return new NotLeaderError(this.leader, this.apiAddresses.get(this.leader) ?? null);
+  }
+
+  private mapCoreError(error: unknown): Error {
+    if (this.stopped) return new NodeStoppedError();
+    // The core may already know it lost leadership before this driver saw the Ready saying so.
+    if (error instanceof CoreNotLeaderError) {
+      return error.leader === null || error.leader === this.id ? new NoLeaderError() : new NotLeaderError(error.leader, this.apiAddresses.get(error.leader) ?? null);
+    }
+    return new ProposalDroppedError(error instanceof Error ? error.message : String(error));
+  }
+
+  private bestTransferTarget(): NodeId | null {
+    const view = coreView(this.core);
+    let best: { id: NodeId; match: LogIndex } | null = null;
+    for (const p of view.progress) {
+      if (p.id === this.id || !view.config.voters.includes(p.id)) continue;
+      if (!best || p.match > best.match) best = { id: p.id, match: p.match };
+    }
+    return best?.id ?? null;
+  }
+
+  private decodeEntry(entry: Entry): DecodedEvent | null {
+    if (entry.type === 'noop') return null;
+    if (entry.type === 'config') return { index: entry.index, term: entry.term, type: 'config', payload: entry.change };
+    try {
+      const view = this.describe(this.codec.decode(entry.data));
+      return { index: entry.index, term: entry.term, type: view.type, payload: view.payload };
+    } catch {
+      return { index: entry.index, term: entry.term, type: 'undecodable', payload: null };
+    }
+  }
+}
+
+function defaultDescribe(command: unknown): { type: string; payload: unknown } {
+  const type = typeof command === 'object' && command !== null && 'type' in command && typeof command.type === 'string' ? command.type : 'command';
+  return { type, payload: command };
+}
+

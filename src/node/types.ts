@@ -1,0 +1,102 @@
+// The shapes the node driver works with: the state machine and codec it is generic over,
+// its options, the status it reports and the events it emits. The driver is written
+// against these structural interfaces, so any FSM with apply/snapshot/restore fits.
+
+import type { Logger } from 'pino';
+import type { ConfState, LogIndex, NodeId, Role, Term } from '../raft/messages.js';
+import type { RaftStorage } from '../storage/index.js';
+import type { Transport } from '../transport/index.js';
+import type { Metrics } from '../metrics/index.js';
+
+/** hashicorp/raft's FSM in TypeScript: deterministic apply, versioned snapshot bytes. */
+export interface StateMachine<C, R> {
+  apply(command: C, meta: { index: LogIndex; term: Term }): R;
+  snapshot(): Uint8Array;
+  restore(bytes: Uint8Array): void;
+}
+
+/** How commands travel inside log entries. */
+export interface CommandCodec<C> {
+  encode(command: C): Uint8Array;
+  decode(bytes: Uint8Array): C;
+}
+
+/** One applied change, as the event log and the SSE stream show it. */
+export interface DecodedEvent {
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly type: string;
+  readonly payload: unknown;
+}
+
+export interface NodeOptions<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
+  readonly id: NodeId;
+  /** Members on first boot (ignored once state was persisted). */
+  readonly initialVoters: readonly NodeId[];
+  readonly storage: RaftStorage;
+  readonly transport: Transport;
+  /** Builds the (empty) state machine; called once. */
+  readonly stateMachine: () => S;
+  readonly codec: CommandCodec<C>;
+  /** Event-log view of a command; default: its `type` field and the command itself. */
+  readonly describe?: (command: C) => { type: string; payload: unknown };
+  readonly tickMs?: number;
+  readonly electionTicks?: number;
+  readonly heartbeatTicks?: number;
+  readonly preVote?: boolean;
+  readonly checkQuorum?: boolean;
+  /** Applied entries between automatic snapshots (default 10,000; 0 disables). */
+  readonly snapshotEvery?: number;
+  /** How long a proposal may wait for its entry to apply (default 5,000 ms). */
+  readonly proposalTimeoutMs?: number;
+  /** How long a read barrier may take (default 5,000 ms). */
+  readonly readTimeoutMs?: number;
+  /** API base URL of each member, by id, for leader hints and forwarding. */
+  readonly apiAddresses?: ReadonlyMap<NodeId, string>;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  /** Seed of the election-jitter PRNG (default: random). */
+  readonly seed?: number;
+}
+
+export interface PeerStatus {
+  readonly id: NodeId;
+  readonly match: LogIndex;
+  /** How many entries the peer is behind the leader's last index. */
+  readonly lag: number;
+  readonly state?: string;
+}
+
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: Term;
+  readonly leader: NodeId | null;
+  readonly leaderApi: string | null;
+  readonly commit: LogIndex;
+  readonly applied: LogIndex;
+  readonly snapshotIndex: LogIndex;
+  readonly lastIndex: LogIndex;
+  /** Only on the leader: each other member's replication progress. */
+  readonly peers: readonly PeerStatus[];
+  readonly config: ConfState;
+  /** Has a leader and has applied what the leader had committed when this node joined it. */
+  readonly ready: boolean;
+}
+
+export interface RoleChange {
+  readonly role: Role;
+  readonly leader: NodeId | null;
+  readonly term: Term;
+  readonly previousRole: Role;
+  readonly previousLeader: NodeId | null;
+}
+
+export interface NodeEvents {
+  role: RoleChange;
+  applied: DecodedEvent;
+  /** The state machine was replaced by a snapshot from the leader. */
+  restored: { readonly index: LogIndex; readonly term: Term };
+}
+
+export type EventsPage = { readonly events: DecodedEvent[]; readonly next: LogIndex } | { readonly compacted: LogIndex };

@@ -1,0 +1,50 @@
+// A node whose storage fails stops serving (rather than risk safety): /healthz turns 503
+// so the orchestrator restarts it, /readyz too, and writes are refused.
+
+import test from 'ava';
+import type { AddressInfo } from 'node:net';
+import { createApp, startShopNode } from '../../src/api/index.js';
+import { MemoryStorage } from '../../src/storage/index.js';
+import type { SaveBatch } from '../../src/storage/index.js';
+import { InProcessHub, InProcessTransport } from '../../src/transport/index.js';
+import { assertProblem, get, post } from './client.js';
+import { sleep } from '../helpers/in-process-cluster.js';
+
+class FailingStorage extends MemoryStorage {
+  broken = false;
+  override async save(batch: SaveBatch): Promise<void> {
+    if (this.broken) throw new Error('disk on fire');
+    return super.save(batch);
+  }
+}
+
+test('a storage failure makes /healthz and /readyz answer 503 and writes fail', async (t) => {
+  const storage = new FailingStorage();
+  const node = await startShopNode({ id: 'h1', initialVoters: ['h1'], storage, transport: new InProcessTransport(new InProcessHub(), 'h1'), tickMs: 10 });
+  const app = createApp({ node });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  t.teardown(async () => {
+    server.closeAllConnections();
+    server.close();
+    await app.closeApp();
+    await node.stop();
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  for (let i = 0; i < 200 && !node.isLeader(); i++) await sleep(10);
+  t.is((await post(base, '/api/v1/printers', { company: 'A', model: 'B' })).status, 201);
+  t.is((await get(base, '/healthz')).status, 200);
+  storage.broken = true;
+  const write = await post(base, '/api/v1/printers', { company: 'A', model: 'C' });
+  assertProblem(t, write, 503, 'node_stopped');
+  assertProblem(t, await get(base, '/healthz'), 503, 'unhealthy');
+  assertProblem(t, await get(base, '/readyz'), 503, 'not_ready');
+  t.false(node.isHealthy());
+});
+
+test('a first boot without initial voters is refused', async (t) => {
+  await t.throwsAsync(
+    startShopNode({ id: 'j1', initialVoters: [], storage: new MemoryStorage(), transport: new InProcessTransport(new InProcessHub(), 'j1') }),
+    { message: /initial voters/ },
+  );
+});
