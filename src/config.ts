@@ -103,7 +103,7 @@ function kubernetesConfig(env: NodeJS.ProcessEnv): KubernetesConfig {
   if (!podName || !namespace) {
     throw new ConfigError('RAFT3D_K8S: POD_NAME and POD_NAMESPACE must come from the downward API');
   }
-  return {
+  const k = {
     podName,
     namespace,
     statefulSet: env['RAFT3D_STATEFULSET'] || 'raft3d',
@@ -111,6 +111,18 @@ function kubernetesConfig(env: NodeJS.ProcessEnv): KubernetesConfig {
     clusterDomain: env['RAFT3D_CLUSTER_DOMAIN'] || 'cluster.local',
     replicas: positiveInt(env['RAFT3D_REPLICAS'], 3, 'RAFT3D_REPLICAS'),
   };
+  ordinalOf(k, podName);
+  return k;
+}
+
+/** The StatefulSet ordinal of a pod name `<sts>-<i>`. */
+export function ordinalOf(k: KubernetesConfig, podName: string): number {
+  const prefix = `${k.statefulSet}-`;
+  const ordinal = podName.startsWith(prefix) ? Number(podName.slice(prefix.length)) : NaN;
+  if (!Number.isInteger(ordinal) || ordinal < 0) {
+    throw new ConfigError(`POD_NAME ${JSON.stringify(podName)} is not a pod of StatefulSet ${k.statefulSet}`);
+  }
+  return ordinal;
 }
 
 /** Member `i` of a StatefulSet, as a stable DNS name (never an IP). */
@@ -167,9 +179,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       apiAddresses.set(member, url);
     }
   }
-  if (!initialCluster.has(id)) {
+  // On Kubernetes a pod whose ordinal is past the initial replicas joins an existing cluster:
+  // it starts with the initial configuration and waits for the leader to add it.
+  if (!initialCluster.has(id) && !kubernetes) {
     throw new ConfigError(`RAFT3D_INITIAL_CLUSTER must list this member (${id})`);
   }
+  if (kubernetes && !apiAddresses.has(id)) apiAddresses.set(id, `http://${statefulSetHost(kubernetes, ordinalOf(kubernetes, id))}:${api.port}`);
 
   const logLevel = (pick('log-level', 'RAFT3D_LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.has(logLevel)) {

@@ -49,3 +49,11 @@ test('IPv6 listen addresses parse', (t) => {
   t.deepEqual(parseHostPort('[::1]:9090', 'x'), { host: '::1', port: 9090 });
   t.throws(() => parseHostPort('127.0.0.1:70000', 'x'));
 });
+
+test('kubernetes mode: a pod past the initial replicas joins with the initial configuration', (t) => {
+  const env = { RAFT3D_K8S: 'true', POD_NAME: 'raft3d-4', POD_NAMESPACE: 'shop', RAFT3D_REPLICAS: '3' };
+  const c = loadConfig([], env);
+  t.deepEqual([...c.initialCluster.keys()], ['raft3d-0', 'raft3d-1', 'raft3d-2']);
+  t.is(c.apiAddresses.get('raft3d-4'), 'http://raft3d-4.raft3d-peers.shop.svc.cluster.local:8080');
+  t.throws(() => loadConfig([], { ...env, POD_NAME: 'other-0' }), { message: /not a pod of StatefulSet raft3d/ });
+});
