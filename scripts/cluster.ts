@@ -11,6 +11,7 @@ const { values } = parseArgs({
   options: {
     nodes: { type: 'string', default: '3' },
     fresh: { type: 'boolean', default: false },
+    'restart-after': { type: 'string', default: '5' },
     'api-port': { type: 'string', default: '8080' },
     'peer-port': { type: 'string', default: '9090' },
     data: { type: 'string', default: 'data' },
@@ -19,11 +20,13 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`usage: npm run cluster -- [--nodes 3|5] [--fresh] [--api-port 8080] [--peer-port 9090] [--data ./data]
+  console.log(`usage: npm run cluster -- [--nodes 3|5] [--fresh] [--restart-after 5] [--api-port 8080] [--peer-port 9090] [--data ./data]
 
 Starts a local Raft3D cluster on 127.0.0.1. Node i (1-based) serves its API on
 api-port+i-1 and talks to peers on peer-port+i-1. Data is kept under --data between
-runs; --fresh deletes it first. Ctrl+C stops all nodes.`);
+runs; --fresh deletes it first. A node that dies (say, kill -9 in a failover demo) is
+restarted from its data after --restart-after seconds (0: never); one that exits
+with an error (bad config, corrupt data) is not. Ctrl+C stops all nodes.`);
   process.exit(0);
 }
 
@@ -75,7 +78,16 @@ function startNode(id: string, i: number): void {
   });
   child.on('exit', (code, signal) => {
     children.delete(id);
-    if (!stopping) console.log(`${id} exited (${signal ?? `code ${code}`}); see ${path.join(values.data, 'logs', `${id}.log`)}`);
+    if (!stopping) {
+      const restartAfter = Number(values['restart-after']);
+      console.log(`${id} exited (${signal ?? `code ${code}`}); see ${path.join(values.data, 'logs', `${id}.log`)}`);
+      if (signal !== null && restartAfter > 0) {
+        console.log(`restarting ${id} from its data in ${restartAfter} s`);
+        setTimeout(() => {
+          if (!stopping) startNode(id, i);
+        }, restartAfter * 1000);
+      }
+    }
     if (stopping && children.size === 0) {
       console.log('all nodes stopped; data kept in', values.data);
       process.exit(0);
