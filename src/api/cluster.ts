@@ -2,12 +2,14 @@
 // commit/applied, peers' match index and lag, configuration), `POST /cluster/transfer-leadership`
 // (optional `{ "to": "n2" }`; forwarded to the leader), `POST /cluster/snapshot` (this node),
 // `GET /cluster/state-hash` (sha-256 of this node's state-machine snapshot and the index it
-// reflects: equal indexes must give equal hashes on every member).
+// reflects: equal indexes must give equal hashes on every member), `GET /cluster/backup`
+// (the state-machine snapshot as a file, after a linearizable read barrier by default; what
+// `npm run restore` turns back into a cluster).
 
 import { createHash } from 'node:crypto';
 import type { Router } from 'express';
 import type { ApiContext } from './context.js';
-import { rawBody, route } from './context.js';
+import { prepareRead, rawBody, route } from './context.js';
 import { Forwarder, LEADER_HEADER } from './forward.js';
 import { ApiError } from './problem.js';
 import { parseBody, transferInput } from './validation.js';
@@ -49,6 +51,19 @@ export function clusterRoutes(router: Router, ctx: ApiContext): void {
       const applied = ctx.node.appliedIndex();
       const hash = createHash('sha256').update(ctx.node.fsm.snapshot()).digest('hex');
       res.json({ id: ctx.node.id, applied, hash });
+    }),
+  );
+  router.get(
+    '/cluster/backup',
+    route(async (req, res) => {
+      if (!(await prepareRead(ctx, req, res))) return;
+      const applied = ctx.node.appliedIndex();
+      const bytes = ctx.node.fsm.snapshot();
+      res.setHeader('Content-Type', 'application/octet-stream');
+      res.setHeader('Content-Disposition', `attachment; filename="raft3d-backup-${applied}.bin"`);
+      res.setHeader('X-Raft3D-Applied-Index', String(applied));
+      res.setHeader('X-Raft3D-State-Hash', createHash('sha256').update(bytes).digest('hex'));
+      res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     }),
   );
   router.post(

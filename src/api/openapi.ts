@@ -185,6 +185,16 @@ export const openApiDocument: JsonObject = {
         },
       },
     },
+    '/cluster/backup': {
+      get: {
+        summary: 'Download the state-machine snapshot (after a read barrier at the requested consistency); restore with npm run restore',
+        parameters: [consistencyParam],
+        responses: {
+          '200': { description: 'Snapshot bytes; X-Raft3D-Applied-Index and X-Raft3D-State-Hash headers', content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } },
+          '503': problem('No leader'),
+        },
+      },
+    },
     '/cluster/snapshot': {
       post: {
         summary: 'Snapshot the state machine on this node and compact its log',

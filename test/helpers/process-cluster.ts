@@ -50,6 +50,8 @@ export interface ProcessClusterOptions {
   readonly electionTicks?: number;
   readonly snapshotEvery?: number;
   readonly extraEnv?: Record<string, string>;
+  /** Runs after ports and data dirs are chosen, before any node starts (e.g. to restore a backup). */
+  readonly prepare?: (nodes: readonly ProcessNode[]) => Promise<void>;
 }
 
 export class ProcessCluster {
@@ -77,6 +79,7 @@ export class ProcessCluster {
         exit: null,
       });
     }
+    await options.prepare?.(cluster.nodes);
     for (const node of cluster.nodes) cluster.startNode(node.id);
     return cluster;
   }
