@@ -1,0 +1,239 @@
+// On the leader only: keeps the Raft configuration equal to the StatefulSet's pods
+// `<sts>-0 .. <sts>-(replicas-1)`. It learns spec.replicas from a watch on its own
+// StatefulSet (fieldSelector metadata.name=<sts>, which is how RBAC `watch` with
+// resourceNames is satisfied) plus a periodic GET as a safety net, and applies one
+// membership change at a time as planned by planMembershipStep.
+
+import { Watch } from '@kubernetes/client-node';
+import type { AppsV1Api, KubeConfig, V1StatefulSet } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { planMembershipStep } from './membership-plan.js';
+import type { MembershipStep } from './membership-plan.js';
+import type { KubeNode } from './node-port.js';
+import { DEFAULT_BACKOFF, backoffDelay, sleep, withDeadline } from './retry.js';
+import type { BackoffOptions } from './retry.js';
+
+export interface MembershipReconcilerOptions {
+  readonly node: KubeNode;
+  readonly apps: AppsV1Api;
+  readonly namespace: string;
+  readonly statefulSet: string;
+  /** `host` of member `i` (stable DNS name); ports are appended here. */
+  readonly hostOf: (ordinal: number) => string;
+  readonly peerPort: number;
+  readonly apiPort: number;
+  /** When given, a watch on the StatefulSet reacts to scaling at once; polling still runs. */
+  readonly kubeConfig?: KubeConfig;
+  readonly logger?: Logger;
+  /** How often to re-read spec.replicas and re-check learners (default 5,000 ms). */
+  readonly pollMs?: number;
+  /** While a learner catches up, how soon to look again (default 500 ms). */
+  readonly waitMs?: number;
+  /** A learner is promoted when within this many entries of the leader (default 64). */
+  readonly catchUpEntries?: number;
+  readonly requestTimeoutMs?: number;
+  readonly backoff?: BackoffOptions;
+}
+
+export class MembershipReconciler {
+  private replicas: number | null = null;
+  private active: AbortController | null = null;
+  private running: Promise<void> | null = null;
+  private dirty = false;
+  /** Re-read spec.replicas on the next pass (poll tick, or after an error). */
+  private refresh = false;
+  /** Counts watch events, so a slower GET never overwrites what the watch saw. */
+  private watchEvents = 0;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private offRole: (() => void) | null = null;
+  private stopped = false;
+  /** Last step taken or waited on, for logs and tests. */
+  lastStep: MembershipStep = { kind: 'idle' };
+
+  constructor(private readonly options: MembershipReconcilerOptions) {}
+
+  start(): void {
+    this.offRole = this.options.node.on('role', (change) => {
+      if (change.role === 'leader') this.activate();
+      else this.deactivate();
+    });
+    if (this.options.node.status().role === 'leader') this.activate();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.offRole?.();
+    this.deactivate();
+    while (this.running) await this.running;
+  }
+
+  /** Resolves when no reconcile pass is running (tests). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private activate(): void {
+    if (this.stopped || this.active) return;
+    const active = new AbortController();
+    this.active = active;
+    this.options.logger?.info(
+      { statefulSet: this.options.statefulSet },
+      'k8s: membership reconciler active (leader)',
+    );
+    this.schedule(0);
+    if (this.options.kubeConfig) void this.watchLoop(this.options.kubeConfig, active.signal);
+  }
+
+  private deactivate(): void {
+    if (!this.active) return;
+    this.active.abort();
+    this.active = null;
+    this.replicas = null;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+  }
+
+  private schedule(ms: number): void {
+    if (!this.active) return;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = null;
+      this.trigger(true);
+    }, ms);
+  }
+
+  private trigger(refresh: boolean): void {
+    this.dirty = true;
+    this.refresh ||= refresh;
+    if (this.running || !this.active) return;
+    this.running = this.run().finally(() => {
+      this.running = null;
+      if (this.dirty) this.trigger(false);
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.dirty && this.active) {
+      this.dirty = false;
+      const signal = this.active.signal;
+      let next = this.options.pollMs ?? 5_000;
+      try {
+        if (this.refresh || this.replicas === null) {
+          this.refresh = false;
+          const seen = this.watchEvents;
+          const replicas = await this.readReplicas();
+          // A watch event that arrived while the GET was in flight is newer than its answer.
+          if (this.watchEvents === seen || this.replicas === null) this.replicas = replicas;
+        }
+        const step = await this.applyOnce(this.replicas);
+        failures = 0;
+        // After a change (or while waiting), look again soon; the pause also keeps a node whose
+        // status lags behind its own changes from being flooded with the same proposal.
+        if (step.kind !== 'idle') next = this.options.waitMs ?? 500;
+      } catch (error) {
+        failures += 1;
+        this.options.logger?.warn({ err: error }, 'k8s: membership reconcile failed');
+        await sleep(backoffDelay(this.options.backoff ?? DEFAULT_BACKOFF, failures), signal);
+        this.refresh = true;
+        this.dirty = true;
+        continue;
+      }
+      if (!signal.aborted) this.schedule(next);
+    }
+  }
+
+  private async readReplicas(): Promise<number> {
+    const { apps, namespace, statefulSet } = this.options;
+    const sts = await withDeadline(
+      apps.readNamespacedStatefulSet({ name: statefulSet, namespace }),
+      this.options.requestTimeoutMs ?? 5_000,
+      'read statefulset',
+    );
+    return replicasOf(sts);
+  }
+
+  private async applyOnce(replicas: number): Promise<MembershipStep> {
+    const { node, statefulSet, logger } = this.options;
+    const step = planMembershipStep({
+      status: node.status(),
+      replicas,
+      statefulSet,
+      catchUpEntries: this.options.catchUpEntries ?? 64,
+    });
+    const changed =
+      step.kind !== this.lastStep.kind || JSON.stringify(step) !== JSON.stringify(this.lastStep);
+    this.lastStep = step;
+    switch (step.kind) {
+      case 'idle':
+        return step;
+      case 'wait':
+        if (changed) logger?.info({ reason: step.reason, replicas }, 'k8s: membership change waiting');
+        return step;
+      case 'transfer':
+        logger?.info({ to: step.to, replicas }, 'k8s: handing leadership over before this member is removed');
+        await node.transferLeadership(step.to);
+        return step;
+      case 'add-learner': {
+        const host = this.options.hostOf(step.ordinal);
+        const context = JSON.stringify({
+          peer: `${host}:${this.options.peerPort}`,
+          api: `http://${host}:${this.options.apiPort}`,
+        });
+        logger?.info({ node: step.node, replicas }, 'k8s: adding learner');
+        await node.changeMembership({ kind: 'add-learner', node: step.node, context });
+        return step;
+      }
+      case 'promote':
+      case 'remove':
+        logger?.info(
+          { node: step.node, replicas },
+          `k8s: ${step.kind === 'promote' ? 'promoting learner' : 'removing member'}`,
+        );
+        await node.changeMembership({ kind: step.kind, node: step.node });
+        return step;
+    }
+  }
+
+  private async watchLoop(kubeConfig: KubeConfig, signal: AbortSignal): Promise<void> {
+    const { namespace, statefulSet, logger } = this.options;
+    const path = `/apis/apps/v1/namespaces/${namespace}/statefulsets`;
+    let attempt = 0;
+    while (!signal.aborted) {
+      const ended = new Promise<unknown>((resolve) => {
+        const onEvent = (phase: string, object: V1StatefulSet): void => {
+          attempt = 0;
+          if (phase !== 'ADDED' && phase !== 'MODIFIED') return;
+          this.watchEvents += 1;
+          const replicas = replicasOf(object);
+          if (replicas !== this.replicas) {
+            logger?.info({ replicas }, 'k8s: statefulset replicas changed');
+            this.replicas = replicas;
+            this.trigger(false);
+          }
+        };
+        new Watch(kubeConfig)
+          .watch(
+            path,
+            { fieldSelector: `metadata.name=${statefulSet}`, allowWatchBookmarks: false },
+            onEvent,
+            resolve,
+          )
+          .then((controller) => {
+            if (signal.aborted) controller.abort();
+            else signal.addEventListener('abort', () => controller.abort(), { once: true });
+          }, resolve);
+      });
+      const error = await ended;
+      if (signal.aborted) return;
+      attempt += 1;
+      if (error) logger?.debug({ err: error }, 'k8s: statefulset watch ended');
+      await sleep(backoffDelay(this.options.backoff ?? DEFAULT_BACKOFF, attempt), signal);
+    }
+  }
+}
+
+/** spec.replicas, which Kubernetes defaults to 1. */
+export function replicasOf(sts: V1StatefulSet): number {
+  return sts.spec?.replicas ?? 1;
+}

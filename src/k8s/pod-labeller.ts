@@ -1,0 +1,203 @@
+// Keeps this pod's `raft3d.io/role` and `raft3d.io/term` labels in step with the node's
+// role, so the leader Service routes to the current leader. Updates coalesce (only the
+// latest wanted label is ever sent), failed patches retry with capped exponential
+// backoff and count through `onFailure`, and nothing here can stop the node serving.
+// A new leader also demotes any other pod still labelled leader with an older term.
+
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { APP_LABEL_KEYS, ROLE_LABEL, TERM_LABEL, formatSelector, httpStatus, roleLabel } from './labels.js';
+import type { RoleLabel } from './labels.js';
+import { DEFAULT_BACKOFF, backoffDelay, sleep, withDeadline } from './retry.js';
+import type { BackoffOptions } from './retry.js';
+
+export interface PodLabellerOptions {
+  readonly core: CoreV1Api;
+  readonly namespace: string;
+  readonly podName: string;
+  /** Called once per failed API call (the `label_sync_failures` counter). */
+  readonly onFailure: () => void;
+  readonly logger?: Logger;
+  readonly backoff?: BackoffOptions;
+  /** Deadline of one API call (default 5,000 ms). */
+  readonly requestTimeoutMs?: number;
+  /**
+   * Labels that select this cluster's pods (default: read `app.kubernetes.io/name` and
+   * `app.kubernetes.io/instance` from this pod once).
+   */
+  readonly appLabels?: Readonly<Record<string, string>>;
+}
+
+interface Wanted {
+  readonly role: RoleLabel;
+  readonly term: number;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+class ConflictError extends Error {}
+
+export class PodLabeller {
+  private wanted: Wanted | null = null;
+  private applied: Wanted | null = null;
+  /** Leader term whose stale-leader sweep has completed. */
+  private sweptTerm = -1;
+  private appLabels: Readonly<Record<string, string>> | null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private readonly backoff: BackoffOptions;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: PodLabellerOptions) {
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.timeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.appLabels = options.appLabels ?? null;
+  }
+
+  /** Wants this pod labelled for `role` in `term`; returns at once, the patch happens in the background. */
+  set(role: string, term: number): void {
+    if (this.stopped) return;
+    this.wanted = { role: roleLabel(role), term };
+    this.kick();
+  }
+
+  /** Resolves once nothing is pending (or after stop); for tests and orderly shutdown. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Stops retrying, then makes one last attempt to label this pod follower. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.abort.abort();
+    await this.idle();
+    if (this.applied?.role === 'follower') return;
+    try {
+      await this.patchOwn({ role: 'follower', term: this.wanted?.term ?? this.applied?.term ?? 0 });
+    } catch (error) {
+      this.failed(error, 'final follower label');
+    }
+  }
+
+  private kick(): void {
+    if (this.running || this.stopped || !this.pending()) return;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+      this.kick();
+    });
+  }
+
+  private pending(): boolean {
+    const want = this.wanted;
+    if (!want) return false;
+    if (!same(want, this.applied)) return true;
+    return want.role === 'leader' && this.sweptTerm < want.term;
+  }
+
+  private async loop(): Promise<void> {
+    let attempt = 0;
+    let conflicts = 0;
+    while (!this.stopped && this.pending()) {
+      const want = this.wanted!;
+      try {
+        if (!same(want, this.applied)) {
+          await this.patchOwn(want);
+          this.applied = want;
+        } else {
+          await this.demoteStaleLeaders(want.term);
+          this.sweptTerm = Math.max(this.sweptTerm, want.term);
+        }
+        attempt = 0;
+        conflicts = 0;
+      } catch (error) {
+        // Someone changed a pod under us: look again at once, a few times, before backing off.
+        if (error instanceof ConflictError && ++conflicts <= 3) continue;
+        attempt += 1;
+        this.failed(error, same(want, this.applied) ? 'stale leader sweep' : `label ${want.role}`);
+        await sleep(backoffDelay(this.backoff, attempt), this.abort.signal);
+      }
+    }
+  }
+
+  private failed(error: unknown, what: string): void {
+    this.options.onFailure();
+    this.options.logger?.warn({ err: error, pod: this.options.podName }, `k8s: ${what} failed`);
+  }
+
+  private async patchOwn(want: Wanted): Promise<void> {
+    const { core, namespace, podName } = this.options;
+    const body = { metadata: { labels: { [ROLE_LABEL]: want.role, [TERM_LABEL]: String(want.term) } } };
+    const pod = await withDeadline(
+      core.patchNamespacedPod({ name: podName, namespace, body }, mergePatch),
+      this.timeoutMs,
+      'patch pod',
+    );
+    this.rememberAppLabels(pod);
+    this.options.logger?.info({ pod: podName, role: want.role, term: want.term }, 'k8s: pod labelled');
+  }
+
+  private rememberAppLabels(pod: V1Pod): void {
+    if (this.appLabels) return;
+    const labels = pod.metadata?.labels ?? {};
+    const picked: Record<string, string> = {};
+    for (const key of APP_LABEL_KEYS) {
+      const value = labels[key];
+      if (value !== undefined) picked[key] = value;
+    }
+    if (Object.keys(picked).length > 0) this.appLabels = picked;
+  }
+
+  private async clusterLabels(): Promise<Readonly<Record<string, string>>> {
+    if (!this.appLabels) {
+      const { core, namespace, podName } = this.options;
+      this.rememberAppLabels(
+        await withDeadline(core.readNamespacedPod({ name: podName, namespace }), this.timeoutMs, 'read pod'),
+      );
+    }
+    if (!this.appLabels)
+      throw new Error(`pod ${this.options.podName} has none of the labels ${APP_LABEL_KEYS.join(', ')}`);
+    return this.appLabels;
+  }
+
+  /** Relabels as follower every other pod of this cluster still labelled leader with an older term. */
+  private async demoteStaleLeaders(term: number): Promise<void> {
+    const { core, namespace, podName, logger } = this.options;
+    const labelSelector = formatSelector({ ...(await this.clusterLabels()), [ROLE_LABEL]: 'leader' });
+    const list = await withDeadline(
+      core.listNamespacedPod({ namespace, labelSelector }),
+      this.timeoutMs,
+      'list pods',
+    );
+    for (const pod of list.items) {
+      const name = pod.metadata?.name;
+      if (!name || name === podName) continue;
+      const theirs = Number(pod.metadata?.labels?.[TERM_LABEL]);
+      if (Number.isInteger(theirs) && theirs >= term) continue;
+      // resourceVersion makes this conditional: if that pod relabelled itself meanwhile, we get 409 and look again.
+      const metadata: Record<string, unknown> = { labels: { [ROLE_LABEL]: 'follower' } };
+      if (pod.metadata?.resourceVersion) metadata['resourceVersion'] = pod.metadata.resourceVersion;
+      try {
+        await withDeadline(
+          core.patchNamespacedPod({ name, namespace, body: { metadata } }, mergePatch),
+          this.timeoutMs,
+          'patch stale leader',
+        );
+      } catch (error) {
+        if (httpStatus(error) === 409) throw new ConflictError(`pod ${name} changed`);
+        if (httpStatus(error) === 404) continue; // gone: nothing to fix
+        throw error;
+      }
+      logger?.info(
+        { pod: name, theirTerm: pod.metadata?.labels?.[TERM_LABEL] ?? null, term },
+        'k8s: stale leader label cleared',
+      );
+    }
+  }
+}
+
+function same(a: Wanted, b: Wanted | null): boolean {
+  return b !== null && a.role === b.role && a.term === b.term;
+}

@@ -1,0 +1,223 @@
+// A stand-in Kubernetes API server on 127.0.0.1:0 for the labeller and reconciler tests:
+// pods (GET, LIST with labelSelector, PATCH with merge-patch and resourceVersion
+// preconditions) and statefulsets (GET, WATCH with fieldSelector). Every request is
+// recorded so tests can check exactly what the node sent; faults can be injected.
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+
+export interface RecordedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Record<string, string>;
+  readonly contentType: string | undefined;
+  readonly body: unknown;
+}
+
+interface Pod {
+  name: string;
+  labels: Record<string, string>;
+  resourceVersion: number;
+}
+
+export class FakeApiServer {
+  readonly requests: RecordedRequest[] = [];
+  readonly pods = new Map<string, Pod>();
+  readonly statefulSets = new Map<string, { replicas: number; resourceVersion: number }>();
+  /** Next N matching requests answer with this status. */
+  private faults: { count: number; status: number; method: string | null }[] = [];
+  private watchers = new Set<{ name: string; res: http.ServerResponse }>();
+  private server = http.createServer((req, res) => this.handle(req, res));
+  private rv = 100;
+  port = 0;
+
+  constructor(readonly namespace = 'shop') {}
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.watchers) w.res.end();
+    this.watchers.clear();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  kubeConfig(): KubeConfig {
+    return kubeConfigFor(`http://127.0.0.1:${this.port}`);
+  }
+
+  addPod(name: string, labels: Record<string, string>): void {
+    this.pods.set(name, { name, labels: { ...labels }, resourceVersion: ++this.rv });
+  }
+
+  setLabels(name: string, labels: Record<string, string>): void {
+    const pod = this.pods.get(name)!;
+    Object.assign(pod.labels, labels);
+    pod.resourceVersion = ++this.rv;
+  }
+
+  setReplicas(name: string, replicas: number): void {
+    const sts = { replicas, resourceVersion: ++this.rv };
+    this.statefulSets.set(name, sts);
+    for (const w of this.watchers) {
+      if (w.name === name)
+        w.res.write(JSON.stringify({ type: 'MODIFIED', object: this.stsObject(name) }) + '\n');
+    }
+  }
+
+  fail(count: number, status: number, method: string | null = null): void {
+    this.faults.push({ count, status, method });
+  }
+
+  watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  patches(): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === 'PATCH');
+  }
+
+  private podObject(pod: Pod): object {
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: pod.name,
+        namespace: this.namespace,
+        labels: pod.labels,
+        resourceVersion: String(pod.resourceVersion),
+      },
+    };
+  }
+
+  private stsObject(name: string): object {
+    const sts = this.statefulSets.get(name)!;
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name, namespace: this.namespace, resourceVersion: String(sts.resourceVersion) },
+      spec: { replicas: sts.replicas, selector: { matchLabels: {} }, template: {}, serviceName: 'x' },
+    };
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = null;
+      try {
+        body = raw === '' ? null : JSON.parse(raw);
+      } catch {
+        body = raw;
+      }
+      const record: RecordedRequest = {
+        method: req.method ?? '',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        contentType: req.headers['content-type'],
+        body,
+      };
+      this.requests.push(record);
+      const fault = this.faults.find((f) => f.count > 0 && (f.method === null || f.method === record.method));
+      if (fault) {
+        fault.count -= 1;
+        return this.send(res, fault.status, { kind: 'Status', status: 'Failure', code: fault.status });
+      }
+      this.route(record, res);
+    });
+  }
+
+  private route(r: RecordedRequest, res: http.ServerResponse): void {
+    const ns = this.namespace;
+    const podMatch = new RegExp(`^/api/v1/namespaces/${ns}/pods/([^/]+)$`).exec(r.path);
+    const stsMatch = new RegExp(`^/apis/apps/v1/namespaces/${ns}/statefulsets/([^/]+)$`).exec(r.path);
+    if (r.path === `/api/v1/namespaces/${ns}/pods` && r.method === 'GET') {
+      const wanted = (r.query['labelSelector'] ?? '')
+        .split(',')
+        .filter((s) => s !== '')
+        .map((s) => s.split('='));
+      const items = [...this.pods.values()]
+        .filter((p) => wanted.every(([k, v]) => p.labels[k!] === v))
+        .map((p) => this.podObject(p));
+      return this.send(res, 200, {
+        apiVersion: 'v1',
+        kind: 'PodList',
+        metadata: { resourceVersion: String(this.rv) },
+        items,
+      });
+    }
+    if (podMatch) {
+      const pod = this.pods.get(decodeURIComponent(podMatch[1]!));
+      if (!pod) return this.send(res, 404, { kind: 'Status', code: 404 });
+      if (r.method === 'GET') return this.send(res, 200, this.podObject(pod));
+      if (r.method === 'PATCH') {
+        if (r.contentType !== 'application/merge-patch+json')
+          return this.send(res, 415, { kind: 'Status', code: 415 });
+        const meta =
+          (r.body as { metadata?: { labels?: Record<string, string | null>; resourceVersion?: string } })
+            .metadata ?? {};
+        if (meta.resourceVersion !== undefined && meta.resourceVersion !== String(pod.resourceVersion)) {
+          return this.send(res, 409, { kind: 'Status', code: 409, reason: 'Conflict' });
+        }
+        for (const [k, v] of Object.entries(meta.labels ?? {})) {
+          if (v === null) delete pod.labels[k];
+          else pod.labels[k] = v;
+        }
+        pod.resourceVersion = ++this.rv;
+        return this.send(res, 200, this.podObject(pod));
+      }
+    }
+    if (
+      r.path === `/apis/apps/v1/namespaces/${ns}/statefulsets` &&
+      r.method === 'GET' &&
+      r.query['watch'] === 'true'
+    ) {
+      const name = (r.query['fieldSelector'] ?? '').replace(/^metadata\.name=/, '');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (this.statefulSets.has(name))
+        res.write(JSON.stringify({ type: 'ADDED', object: this.stsObject(name) }) + '\n');
+      const watcher = { name, res };
+      this.watchers.add(watcher);
+      res.on('close', () => this.watchers.delete(watcher));
+      return;
+    }
+    if (stsMatch && r.method === 'GET') {
+      const name = decodeURIComponent(stsMatch[1]!);
+      if (!this.statefulSets.has(name)) return this.send(res, 404, { kind: 'Status', code: 404 });
+      return this.send(res, 200, this.stsObject(name));
+    }
+    this.send(res, 404, { kind: 'Status', code: 404, message: `no route ${r.method} ${r.path}` });
+  }
+
+  private send(res: http.ServerResponse, status: number, body: object): void {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  }
+}
+
+export function kubeConfigFor(server: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'stand-in', server, skipTLSVerify: true }],
+    users: [{ name: 'node', token: 'test-token' }],
+    contexts: [{ name: 'stand-in', cluster: 'stand-in', user: 'node', namespace: 'shop' }],
+    currentContext: 'stand-in',
+  });
+  return kc;
+}
+
+/** Polls `predicate` every 10 ms until it holds or `ms` pass. */
+export async function eventually(predicate: () => boolean, ms = 5_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
