@@ -32,6 +32,7 @@ import type {
   LogIndex,
   Message,
   NodeId,
+  ReadIndexRequest,
   ReadState,
   Ready,
   Role,
@@ -268,15 +269,7 @@ export class RaftCore {
         return;
       case 'read-index':
         if (this.role === 'leader') this.leaderRead({ context: m.context, from: m.from });
-        else
-          this.send({
-            type: 'read-index-response',
-            from: this.id,
-            to: m.from,
-            term: this.term,
-            context: m.context,
-            index: -1,
-          });
+        else this.refuseRead(m);
         return;
       case 'read-index-response':
         if (this.role !== 'leader') this.readStates.push({ context: m.context, index: m.index });
@@ -467,6 +460,11 @@ export class RaftCore {
 
   // ---- roles ------------------------------------------------------------------------
 
+  /** Index -1 tells the asking follower that this node cannot serve its ReadIndex. */
+  private refuseRead(m: ReadIndexRequest): void {
+    this.send({ type: 'read-index-response', from: this.id, to: m.from, term: this.term, context: m.context, index: -1 });
+  }
+
   private becomeFollower(term: Term, leader: NodeId | null): void {
     const wasLeader = this.role === 'leader';
     if (term !== this.term) {
@@ -635,14 +633,7 @@ export class RaftCore {
         granted: false,
       });
     } else if (m.type === 'read-index') {
-      this.send({
-        type: 'read-index-response',
-        from: this.id,
-        to: m.from,
-        term: this.term,
-        context: m.context,
-        index: -1,
-      });
+      this.refuseRead(m);
     }
   }
 
