@@ -52,6 +52,8 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   private role: Role = 'follower';
   private leader: NodeId | null = null;
   private term: Term = 0;
+  /** The vote of the last hard state handed to storage (with `term`, what mustSync compares). */
+  private savedVote: NodeId | null = null;
   private caughtUp = false;
   private catchingUp = false;
   private stopped = false;
@@ -118,6 +120,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     }
     const view = coreView(core);
     node.term = view.term;
+    node.savedVote = persisted?.hardState.vote ?? null;
     node.logger.info({ id: options.id, term: view.term, applied: node.applied, restored: persisted !== null }, 'raft node starting');
     await options.transport.start((message) => node.receive(message));
     node.timer = setInterval(() => node.tick(), node.tickMs);
@@ -385,18 +388,32 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     }
   }
 
+  /**
+   * etcd's MustSync: new entries, a snapshot, a new term or a vote must be durable before
+   * any message that depends on them leaves; a commit index alone may be lost in a crash
+   * (the leader tells it again), so it rides along without an fsync of its own.
+   */
+  private mustSync(rd: Ready): boolean {
+    if (rd.entries.length > 0 || rd.snapshot) return true;
+    const hs = rd.hardState;
+    return hs !== undefined && (hs.term !== this.term || hs.vote !== this.savedVote);
+  }
+
   private async handleReady(rd: Ready): Promise<void> {
     const change = rd.softState ? this.onSoftState(rd.softState.role, rd.softState.leader, rd.softState.term) : null;
-    // 1. persist (one durable write for the whole Ready)
+    // 1. persist (one durable write for the whole Ready; fsynced unless only the commit moved)
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      const sync = this.mustSync(rd);
       const started = performance.now();
       await this.storage.save({
         entries: rd.entries,
         ...(rd.hardState ? { hardState: rd.hardState } : {}),
         ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
+        sync,
       });
-      this.metrics?.fsyncSeconds.observe((performance.now() - started) / 1000);
+      if (sync) this.metrics?.fsyncSeconds.observe((performance.now() - started) / 1000);
       if (rd.hardState) {
+        this.savedVote = rd.hardState.vote;
         this.metrics?.commitIndex.set(rd.hardState.commit);
         if (rd.hardState.term !== this.term) {
           this.term = rd.hardState.term;

@@ -42,6 +42,8 @@ export interface PeerStats {
 }
 
 export const MESSAGES_PATH = '/raft/messages';
+/** Batch requests in flight per peer. */
+const PIPELINE = 4;
 export const SNAPSHOT_PATH = '/raft/snapshot';
 export const FROM_HEADER = 'x-raft3d-from';
 
@@ -71,7 +73,7 @@ export class PeerSender {
 
   constructor(private readonly options: PeerSenderOptions) {
     this.address = options.address;
-    this.messages = { client: this.connect(options.address), running: false, failures: 0 };
+    this.messages = { client: this.connect(options.address, PIPELINE), running: false, failures: 0 };
     this.snapshots = { client: this.connect(options.address), running: false, failures: 0 };
     this.headers = { 'content-type': 'application/octet-stream', [FROM_HEADER]: options.self };
     if (options.authorization !== null) this.headers['authorization'] = options.authorization;
@@ -111,7 +113,7 @@ export class PeerSender {
     this.address = address;
     for (const lane of [this.messages, this.snapshots]) {
       const old = lane.client;
-      lane.client = this.connect(address);
+      lane.client = this.connect(address, lane === this.messages ? PIPELINE : 1);
       lane.failures = 0;
       void old.destroy().catch(() => undefined);
     }
@@ -136,22 +138,39 @@ export class PeerSender {
     await Promise.all([this.messages, this.snapshots].map((l) => l.client.destroy().catch(() => undefined)));
   }
 
-  private connect(address: string): Client {
+  private connect(address: string, pipelining = 1): Client {
     return new Client(originOf(address), {
       keepAliveTimeout: 30_000,
       connectTimeout: Math.min(2_000, this.options.requestTimeoutMs),
       headersTimeout: this.options.requestTimeoutMs,
       bodyTimeout: this.options.requestTimeoutMs,
-      pipelining: 1,
+      pipelining,
     });
   }
 
+  /**
+   * Keeps up to PIPELINE batch requests in flight on the peer's one keep-alive connection
+   * (HTTP/1.1 pipelining: the peer reads them in order, so messages arrive in send order).
+   * Waiting for each response before sending the next batch would add a full round trip
+   * to every message queued behind a heartbeat.
+   */
   private async messageLoop(): Promise<void> {
     const lane = this.messages;
     lane.running = true;
+    const inflight = new Set<Promise<void>>();
     try {
-      while (!this.stopped && this.queue.length > 0) {
-        await this.settle(lane, await this.sendBatch(lane));
+      while (!this.stopped && (this.queue.length > 0 || inflight.size > 0)) {
+        // After a failure only one request at a time, each after its backoff (in settle).
+        const room = lane.failures === 0 ? inflight.size < PIPELINE : inflight.size === 0;
+        if (this.queue.length > 0 && room) {
+          const request: Promise<void> = this.sendBatch(lane).then(async (ok) => {
+            await this.settle(lane, ok);
+            inflight.delete(request);
+          });
+          inflight.add(request);
+          continue;
+        }
+        await Promise.race(inflight);
       }
     } finally {
       lane.running = false;
@@ -203,7 +222,9 @@ export class PeerSender {
       count++;
     }
     this.queue.splice(0, count);
-    return this.post(lane, MESSAGES_PATH, endBatch(w, countAt, count), count, this.options.requestTimeoutMs);
+    // A copy: the writer is reused for the next batch while this one may still be in flight.
+    const body = Buffer.from(endBatch(w, countAt, count));
+    return this.post(lane, MESSAGES_PATH, body, count, this.options.requestTimeoutMs);
   }
 
   private streamSnapshot(lane: Lane, m: InstallSnapshot): Promise<boolean> {
