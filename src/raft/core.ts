@@ -460,6 +460,16 @@ export class RaftCore {
 
   // ---- roles ------------------------------------------------------------------------
 
+  /**
+   * On a new term, messages of older terms still waiting in the outbox are dropped (the
+   * network may lose them anyway). An append acknowledgement queued in term T may name an
+   * entry that a term-T+1 leader has since truncated before it was ever persisted: sending
+   * it after this Ready's write would claim an entry the disk does not hold.
+   */
+  private dropStaleMessages(): void {
+    if (this.msgs.length > 0) this.msgs = this.msgs.filter((m) => m.term >= this.term);
+  }
+
   /** Index -1 tells the asking follower that this node cannot serve its ReadIndex. */
   private refuseRead(m: ReadIndexRequest): void {
     this.send({ type: 'read-index-response', from: this.id, to: m.from, term: this.term, context: m.context, index: -1 });
@@ -471,6 +481,7 @@ export class RaftCore {
       invariant(term > this.term, () => `becomeFollower: term ${term} below current ${this.term}`);
       this.term = term;
       this.vote = null;
+      this.dropStaleMessages();
     }
     this.role = 'follower';
     this.leader = leader;
@@ -490,6 +501,7 @@ export class RaftCore {
   private becomeCandidate(): void {
     invariant(this.role !== 'leader', 'a leader cannot become a candidate');
     this.term += 1;
+    this.dropStaleMessages();
     this.vote = this.id;
     this.role = 'candidate';
     this.leader = null;
