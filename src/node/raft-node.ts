@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { NotLeaderError as CoreNotLeaderError, RaftCore, SeededPrng } from '../raft/index.js';
-import type { ConfChange, Entry, LogIndex, Message, NodeId, Ready, Role, SnapshotMeta, Term } from '../raft/messages.js';
+import type { ConfChange, Entry, HardState, LogIndex, Message, NodeId, Ready, Role, SnapshotMeta, Term } from '../raft/messages.js';
 import type { RaftStorage } from '../storage/index.js';
 import type { Transport } from '../transport/index.js';
 import type { Metrics } from '../metrics/index.js';
@@ -388,41 +388,47 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     }
   }
 
-  /**
-   * etcd's MustSync: new entries, a snapshot, a new term or a vote must be durable before
-   * any message that depends on them leaves; a commit index alone may be lost in a crash
-   * (the leader tells it again), so it rides along without an fsync of its own.
-   */
-  private mustSync(rd: Ready): boolean {
-    if (rd.entries.length > 0 || rd.snapshot) return true;
-    const hs = rd.hardState;
-    return hs !== undefined && (hs.term !== this.term || hs.vote !== this.savedVote);
+  /** Whether a hard state carries more than a new commit index (see handleReady). */
+  private termOrVoteChanged(hs: HardState): boolean {
+    return hs.term !== this.term || hs.vote !== this.savedVote;
   }
 
   private async handleReady(rd: Ready): Promise<void> {
     const change = rd.softState ? this.onSoftState(rd.softState.role, rd.softState.leader, rd.softState.term) : null;
-    // 1. persist (one durable write for the whole Ready; fsynced unless only the commit moved)
-    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
-      const sync = this.mustSync(rd);
+    // 0. A leader's appends and heartbeats go out before its own write (dissertation §10.2.1):
+    // its entries count towards commit only once persisted (the core counts the leader after
+    // advance), so replicating them in parallel with the local fsync is safe, and it takes
+    // one fsync off every write's critical path. Everything else waits for the disk.
+    let messages = rd.messages;
+    if (this.role === 'leader' && messages.length > 0) {
+      const early: Message[] = [];
+      const later: Message[] = [];
+      for (const m of messages) (m.type === 'append' || m.type === 'heartbeat' ? early : later).push(m);
+      if (early.length > 0) this.transport.send(early);
+      messages = later;
+    }
+    // 1. persist (one durable write for the whole Ready). When only the commit index moved,
+    // nothing is written now: the commit rides along with the next write, and a crash that
+    // loses it only means re-learning it from the leader (etcd's MustSync, one step further).
+    if (rd.snapshot || rd.entries.length > 0 || (rd.hardState && this.termOrVoteChanged(rd.hardState))) {
       const started = performance.now();
       await this.storage.save({
         entries: rd.entries,
         ...(rd.hardState ? { hardState: rd.hardState } : {}),
         ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
-        sync,
       });
-      if (sync) this.metrics?.fsyncSeconds.observe((performance.now() - started) / 1000);
+      this.metrics?.fsyncSeconds.observe((performance.now() - started) / 1000);
       if (rd.hardState) {
         this.savedVote = rd.hardState.vote;
-        this.metrics?.commitIndex.set(rd.hardState.commit);
         if (rd.hardState.term !== this.term) {
           this.term = rd.hardState.term;
           this.metrics?.term.set(this.term);
         }
       }
     }
+    if (rd.hardState) this.metrics?.commitIndex.set(rd.hardState.commit);
     // 2. send
-    if (rd.messages.length > 0) this.transport.send(rd.messages);
+    if (messages.length > 0) this.transport.send(messages);
     // 3. restore, then apply
     if (rd.snapshot) this.restore(rd.snapshot.meta, rd.snapshot.data);
     if (rd.committedEntries.length > 0) this.applyEntries(rd.committedEntries);

@@ -219,7 +219,7 @@ export class LevelStorage implements RaftStorage {
       }
       if (batch.hardState)
         ops.push({ type: 'put', key: HARD_STATE_KEY, value: encodeHardState(batch.hardState) });
-      await this.write(ops, batch.sync ?? true);
+      await this.write(ops);
       const previous = this.snapshot;
       if (newSnapshot) this.snapshot = newSnapshot;
       this.lastIndex = plan.lastIndex;
@@ -280,10 +280,10 @@ export class LevelStorage implements RaftStorage {
     return result;
   }
 
-  private async write(ops: BatchOp[], sync = true): Promise<void> {
+  private async write(ops: BatchOp[]): Promise<void> {
     const started = performance.now();
-    await this.db.batch(ops, { sync });
-    if (sync) this.options.onFsync?.((performance.now() - started) / 1000, 'batch');
+    await this.db.batch(ops, { sync: true });
+    this.options.onFsync?.((performance.now() - started) / 1000, 'batch');
   }
 
   private async writeSnapshot(snapshot: Snapshot): Promise<SnapshotPointer> {

@@ -12,13 +12,6 @@ export interface SaveBatch {
   readonly hardState?: HardState;
   readonly entries: readonly Entry[];
   readonly snapshot?: Snapshot;
-  /**
-   * false when nothing in the batch needs to survive a crash: only the commit index moved
-   * (it is re-learned from the leader, etcd's MustSync rule). The write still lands after
-   * every earlier synced write, so a recovered commit index never points past the log.
-   * Default true.
-   */
-  readonly sync?: boolean;
 }
 
 export interface RaftStorage {

@@ -114,6 +114,21 @@ test('many concurrent proposals share durable writes (group commit)', async (t) 
   t.is(leader.node.fsm.listPrinters().length, n);
 });
 
+test('one write per proposal on each node: a commit index alone is never written (it is re-learned)', async (t) => {
+  const cluster = await InProcessCluster.start({ size: 3, http: false });
+  t.teardown(() => cluster.stop());
+  const leader = await cluster.waitForLeader();
+  const follower = cluster.followers(leader.id)[0]!;
+  await follower.node.readBarrier();
+  const before = { leader: leader.storage.saves, follower: follower.storage.saves };
+  for (let i = 0; i < 10; i++) ok(await leader.node.propose(printer(`s${i}`)));
+  await follower.node.readBarrier();
+  await sleep(200); // heartbeats carry the last commit index to the follower
+  t.is(follower.node.status().commit, leader.node.status().commit);
+  t.is(leader.storage.saves - before.leader, 10, 'the leader wrote each entry once, and no commit-only hard state');
+  t.is(follower.storage.saves - before.follower, 10, 'the follower wrote each entry once, and no commit-only hard state');
+});
+
 test('events come from the log, and a compacted range reports where history starts', async (t) => {
   const cluster = await InProcessCluster.start({ size: 1, http: false });
   t.teardown(() => cluster.stop());
