@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics/index.js';
 import type { ApiContext } from './context.js';
 import { Forwarder } from './forward.js';
 import { ApiError, sendProblem, toProblem } from './problem.js';
+import { jsonBody } from './json-body.js';
 import { printerRoutes } from './printers.js';
 import { filamentRoutes } from './filaments.js';
 import { printJobRoutes } from './print-jobs.js';
@@ -56,8 +57,6 @@ export type Raft3dApp = Express & {
   closeApp(): Promise<void>;
 };
 
-const JSON_TYPES = ['application/json', 'application/*+json'];
-
 export function createApp(options: AppOptions): Raft3dApp {
   const node = options.node;
   const logger = options.logger ?? node.logger ?? pino({ enabled: false });
@@ -92,23 +91,7 @@ export function createApp(options: AppOptions): Raft3dApp {
       next();
     });
   }
-  app.use((req: Request, _res: Response, next: NextFunction) => {
-    if (req.method === 'POST' && hasBody(req) && !req.is(JSON_TYPES)) {
-      next(new ApiError(415, 'unsupported_media_type', `request bodies must be application/json, not ${JSON.stringify(req.headers['content-type'] ?? 'none')}`));
-      return;
-    }
-    next();
-  });
-  app.use(
-    express.json({
-      limit: options.bodyLimitBytes ?? 64 * 1024,
-      strict: true,
-      type: JSON_TYPES,
-      verify: (req, _res, buf) => {
-        (req as unknown as { rawBody?: Buffer }).rawBody = buf;
-      },
-    }),
-  );
+  app.use(jsonBody(options.bodyLimitBytes ?? 64 * 1024));
 
   const router: Router = express.Router();
   printerRoutes(router, ctx);
@@ -145,12 +128,6 @@ export function createApp(options: AppOptions): Raft3dApp {
   });
 
   return Object.assign(app, { closeApp: () => (ownForwarder ? forwarder.close() : Promise.resolve()) });
-}
-
-function hasBody(req: Request): boolean {
-  const length = req.headers['content-length'];
-  if (length !== undefined) return length !== '0';
-  return req.headers['transfer-encoding'] !== undefined;
 }
 
 interface Layer {

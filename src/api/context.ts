@@ -96,7 +96,17 @@ export async function handleWrite(
   res.setHeader(LEADER_HEADER, ctx.node.id);
   if (replayed) res.setHeader(REPLAYED_HEADER, 'true');
   if (location) res.setHeader('Location', location(value));
-  res.status(okStatus).json(value);
+  sendJson(res, okStatus, value);
+}
+
+/**
+ * JSON out without Express's res.json()/res.send() (charset juggling, ETag and freshness
+ * checks this API does not use): the two hot paths, writes and reads, go through here.
+ */
+export function sendJson(res: Response, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 export function parseConsistency(req: Request): Consistency {
@@ -126,6 +136,6 @@ export async function prepareRead(ctx: ApiContext, req: Request, res: Response):
 export function readRoute(ctx: ApiContext, query: (req: Request) => unknown): RequestHandler {
   return route(async (req, res) => {
     if (!(await prepareRead(ctx, req, res))) return;
-    res.json(query(req));
+    sendJson(res, 200, query(req));
   });
 }

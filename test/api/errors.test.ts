@@ -82,6 +82,14 @@ test('413 for a body over the 64 KiB limit', async (t) => {
 test('415 for a body that is not JSON', async (t) => {
   assertProblem(t, await call(base, 'POST', '/api/v1/printers', { raw: 'company=A&model=B', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported_media_type');
   assertProblem(t, await call(base, 'POST', '/api/v1/printers', { raw: '{"company":"A","model":"B"}', headers: { 'content-type': 'text/plain' } }), 415);
+  const latin1 = { raw: '{"company":"A","model":"B"}', headers: { 'content-type': 'application/json; charset=iso-8859-1' } };
+  assertProblem(t, await call(base, 'POST', '/api/v1/printers', latin1), 415, 'unsupported_media_type');
+});
+
+test('a +json media type and an explicit UTF-8 charset are accepted', async (t) => {
+  const vendor = { raw: '{"company":"Anker","model":"M5"}', headers: { 'content-type': 'application/vnd.raft3d+json; charset="UTF-8"' } };
+  const answer = await call(base, 'POST', '/api/v1/printers', vendor);
+  t.is(answer.status, 201, JSON.stringify(answer.body));
 });
 
 test('400 for a missing or unknown status in a status change', async (t) => {
