@@ -87,28 +87,6 @@ function codeOf(error: unknown): string | null {
   return typeof error.code === 'string' ? error.code : null;
 }
 
-/** Body-parser errors carry a `type` like 'entity.too.large' and are not ours to show raw. */
-function bodyParserProblem(error: unknown): { status: number; code: string; detail: string } | null {
-  if (typeof error !== 'object' || error === null || !('type' in error) || typeof error.type !== 'string') return null;
-  switch (error.type) {
-    case 'entity.too.large':
-      return { status: 413, code: 'payload_too_large', detail: 'the request body is larger than the limit' };
-    case 'entity.parse.failed':
-      return { status: 400, code: 'malformed_json', detail: 'the request body is not valid JSON' };
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return { status: 415, code: 'unsupported_media_type', detail: 'unsupported content encoding or charset' };
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
-    case 'stream.not.readable':
-      return { status: 400, code: 'invalid_request', detail: 'the request body could not be read' };
-    default:
-      break;
-  }
-  return null;
-}
-
 /** Errors Express itself raises with a 4xx `status` (e.g. an undecodable %-escape in a path). */
 function clientErrorStatus(error: unknown): number | null {
   if (typeof error !== 'object' || error === null || !('status' in error) || typeof error.status !== 'number') return null;
@@ -122,7 +100,6 @@ export function toProblem(error: unknown, instance?: string): Problem {
   let detail = 'an unexpected error occurred; it has been logged';
   let extensions: Readonly<Record<string, unknown>> = {};
   let headers: Record<string, string> = {};
-  const parser = bodyParserProblem(error);
   if (error instanceof ApiError) {
     status = error.status;
     code = error.code;
@@ -130,9 +107,6 @@ export function toProblem(error: unknown, instance?: string): Problem {
     detail = error.message;
     extensions = error.extensions;
     headers = { ...error.headers };
-  } else if (parser) {
-    ({ status, code, detail } = parser);
-    title = BY_CODE[code]?.title ?? title;
   } else if (codeOf(error) === null && clientErrorStatus(error) !== null) {
     status = clientErrorStatus(error) ?? 400;
     code = status === 400 ? 'invalid_request' : 'client_error';
