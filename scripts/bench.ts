@@ -33,7 +33,13 @@ interface Row {
   readonly etcd: number | null;
 }
 
-async function load(name: string, urls: string[], clients: number, etcd: number | null, write: boolean): Promise<Row> {
+async function load(
+  name: string,
+  urls: string[],
+  clients: number,
+  etcd: number | null,
+  write: boolean,
+): Promise<Row> {
   const result = await autocannon({
     // autocannon 9 spreads connections over an array of URLs; @types/autocannon 7 predates that.
     url: urls.length === 1 ? urls[0]! : (urls as unknown as string),
@@ -41,7 +47,11 @@ async function load(name: string, urls: string[], clients: number, etcd: number 
     pipelining: 1,
     duration,
     ...(write
-      ? { method: 'POST' as const, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ company: 'Prusa', model: 'MK4' }) }
+      ? {
+          method: 'POST' as const,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ company: 'Prusa', model: 'MK4' }),
+        }
       : {}),
   });
   const ok = result['2xx'];
@@ -79,12 +89,24 @@ async function main(): Promise<void> {
   const cluster = await ProcessCluster.start({ size: 3, tickMs: 50, electionTicks: 10 });
   try {
     const leader = await cluster.waitForLeader(30_000);
-    const created = await postJson(`${leader.url}/api/v1/printers`, { id: 'bench-read', company: 'Prusa', model: 'XL' });
-    if (created.status !== 201) throw new Error(`setup write failed: ${created.status} ${JSON.stringify(created.body)}`);
+    const created = await postJson(`${leader.url}/api/v1/printers`, {
+      id: 'bench-read',
+      company: 'Prusa',
+      model: 'XL',
+    });
+    if (created.status !== 201)
+      throw new Error(`setup write failed: ${created.status} ${JSON.stringify(created.body)}`);
     const writeUrl = `${leader.url}/api/v1/printers`;
     const all = cluster.nodes.map((n) => n.url);
     // Warm up the JIT and the connections, then measure.
-    await autocannon({ url: writeUrl, connections: 16, duration: 3, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"company":"Prusa","model":"MK4"}' });
+    await autocannon({
+      url: writeUrl,
+      connections: 16,
+      duration: 3,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"company":"Prusa","model":"MK4"}',
+    });
 
     const rows: Row[] = [];
     for (const [clients, etcd] of [
@@ -95,11 +117,41 @@ async function main(): Promise<void> {
       rows.push(await load('write: create printer (leader)', [writeUrl], clients, etcd, true));
       console.error(`measured writes at ${clients} clients`);
     }
-    rows.push(await load('read: linearizable, all nodes', all.map((u) => `${u}/api/v1/printers/bench-read`), 64, 10_000, false));
-    rows.push(await load('read: linearizable, leader', [`${leader.url}/api/v1/printers/bench-read`], 64, 10_000, false));
-    rows.push(await load('read: stale, all nodes', all.map((u) => `${u}/api/v1/printers/bench-read?consistency=stale`), 64, null, false));
+    rows.push(
+      await load(
+        'read: linearizable, all nodes',
+        all.map((u) => `${u}/api/v1/printers/bench-read`),
+        64,
+        10_000,
+        false,
+      ),
+    );
+    rows.push(
+      await load(
+        'read: linearizable, leader',
+        [`${leader.url}/api/v1/printers/bench-read`],
+        64,
+        10_000,
+        false,
+      ),
+    );
+    rows.push(
+      await load(
+        'read: stale, all nodes',
+        all.map((u) => `${u}/api/v1/printers/bench-read?consistency=stale`),
+        64,
+        null,
+        false,
+      ),
+    );
 
-    const report = { date: new Date().toISOString(), durationSeconds: duration, cpus: os.cpus().length, fsyncPerSecond, rows };
+    const report = {
+      date: new Date().toISOString(),
+      durationSeconds: duration,
+      cpus: os.cpus().length,
+      fsyncPerSecond,
+      rows,
+    };
     console.log(table(rows, fsyncPerSecond));
     console.log(JSON.stringify(report));
     if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -34,7 +34,9 @@ const count = Number(values.nodes);
 const apiBase = Number(values['api-port']);
 const peerBase = Number(values['peer-port']);
 if (!Number.isInteger(count) || count < 1 || count > 9) {
-  console.error(`--nodes must be a whole number from 1 to 9 (got ${values.nodes}); odd counts tolerate failures best`);
+  console.error(
+    `--nodes must be a whole number from 1 to 9 (got ${values.nodes}); odd counts tolerate failures best`,
+  );
   process.exit(2);
 }
 if (![apiBase, peerBase].every((p) => Number.isInteger(p) && p > 0 && p + count <= 65535)) {
@@ -69,7 +71,13 @@ function startNode(id: string, i: number): void {
       `--initial-cluster=${initialCluster}`,
       `--api-addresses=${apiAddresses}`,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAFT3D_CLUSTER_SECRET: process.env['RAFT3D_CLUSTER_SECRET'] ?? 'local-dev-secret' } },
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        RAFT3D_CLUSTER_SECRET: process.env['RAFT3D_CLUSTER_SECRET'] ?? 'local-dev-secret',
+      },
+    },
   );
   child.stdout?.pipe(log);
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -80,7 +88,9 @@ function startNode(id: string, i: number): void {
     children.delete(id);
     if (!stopping) {
       const restartAfter = Number(values['restart-after']);
-      console.log(`${id} exited (${signal ?? `code ${code}`}); see ${path.join(values.data, 'logs', `${id}.log`)}`);
+      console.log(
+        `${id} exited (${signal ?? `code ${code}`}); see ${path.join(values.data, 'logs', `${id}.log`)}`,
+      );
       if (signal !== null && restartAfter > 0) {
         console.log(`restarting ${id} from its data in ${restartAfter} s`);
         setTimeout(() => {
@@ -124,7 +134,9 @@ async function watchLeader(): Promise<void> {
     if (leader) {
       console.log(`leader: ${leader} (${apiUrl(leaderIndex)}), term ${statuses[leaderIndex]?.term ?? '?'}`);
       if (lastLeader === undefined || lastLeader === null) {
-        console.log(`try:   curl -s ${apiUrl(0)}/api/v1/printers -H 'content-type: application/json' -d '{"company":"Prusa","model":"MK4"}'`);
+        console.log(
+          `try:   curl -s ${apiUrl(0)}/api/v1/printers -H 'content-type: application/json' -d '{"company":"Prusa","model":"MK4"}'`,
+        );
         console.log('stop:  Ctrl+C');
       }
     } else if (lastLeader !== undefined) {

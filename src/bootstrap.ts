@@ -31,10 +31,17 @@ export function readBootstrap(dataDir: string): string[] | null {
   try {
     record = JSON.parse(text);
   } catch {
-    throw new BootstrapError(`${file} is not valid JSON; restore it from a backup or move the data dir away and rejoin`);
+    throw new BootstrapError(
+      `${file} is not valid JSON; restore it from a backup or move the data dir away and rejoin`,
+    );
   }
   const r = record as Partial<BootstrapRecord>;
-  if (r.version !== 1 || !Array.isArray(r.voters) || r.voters.length === 0 || !r.voters.every((v) => typeof v === 'string' && v !== '')) {
+  if (
+    r.version !== 1 ||
+    !Array.isArray(r.voters) ||
+    r.voters.length === 0 ||
+    !r.voters.every((v) => typeof v === 'string' && v !== '')
+  ) {
     throw new BootstrapError(`${file} does not hold a version 1 list of voters`);
   }
   return [...r.voters];
@@ -60,7 +67,11 @@ export function writeBootstrap(dataDir: string, voters: readonly string[]): void
  * bootstrapped before (a differing current setting is reported, not used), else the
  * configured one, recorded now, before the node writes anything.
  */
-export function resolveBootstrap(dataDir: string, configured: readonly string[], warn: (message: string) => void): string[] {
+export function resolveBootstrap(
+  dataDir: string,
+  configured: readonly string[],
+  warn: (message: string) => void,
+): string[] {
   const recorded = readBootstrap(dataDir);
   if (recorded === null) {
     writeBootstrap(dataDir, configured);

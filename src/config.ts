@@ -71,7 +71,10 @@ export function parseHostPort(value: string, setting: string): HostPort {
 /** Parses `id=value,id=value`; ids must be unique and non-empty. */
 export function parseMemberList(value: string, setting: string): Map<string, string> {
   const members = new Map<string, string>();
-  for (const part of value.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
     const eq = part.indexOf('=');
     const id = part.slice(0, eq).trim();
     const address = part.slice(eq + 1).trim();
@@ -167,14 +170,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     initialCluster = clusterFlag
       ? parseMemberList(clusterFlag, 'RAFT3D_INITIAL_CLUSTER')
       : new Map([[id, `${hostForUrl(peer.host)}:${peer.port}`]]);
-    for (const [member, address] of initialCluster) parseHostPort(address, `RAFT3D_INITIAL_CLUSTER (${member})`);
+    for (const [member, address] of initialCluster)
+      parseHostPort(address, `RAFT3D_INITIAL_CLUSTER (${member})`);
     apiAddresses = new Map([[id, `http://${hostForUrl(api.host)}:${api.port}`]]);
   }
   const apiFlag = pick('api-addresses', 'RAFT3D_API_ADDRESSES');
   if (apiFlag) {
     for (const [member, url] of parseMemberList(apiFlag, 'RAFT3D_API_ADDRESSES')) {
       if (!/^https?:\/\/[^/\s]+$/.test(url)) {
-        throw new ConfigError(`RAFT3D_API_ADDRESSES: ${member} needs a base URL like http://host:port, got ${url}`);
+        throw new ConfigError(
+          `RAFT3D_API_ADDRESSES: ${member} needs a base URL like http://host:port, got ${url}`,
+        );
       }
       apiAddresses.set(member, url);
     }
@@ -184,14 +190,23 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   if (!initialCluster.has(id) && !kubernetes) {
     throw new ConfigError(`RAFT3D_INITIAL_CLUSTER must list this member (${id})`);
   }
-  if (kubernetes && !apiAddresses.has(id)) apiAddresses.set(id, `http://${statefulSetHost(kubernetes, ordinalOf(kubernetes, id))}:${api.port}`);
+  if (kubernetes && !apiAddresses.has(id))
+    apiAddresses.set(id, `http://${statefulSetHost(kubernetes, ordinalOf(kubernetes, id))}:${api.port}`);
 
   const logLevel = (pick('log-level', 'RAFT3D_LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.has(logLevel)) {
     throw new ConfigError(`RAFT3D_LOG_LEVEL: expected one of ${[...LOG_LEVELS].join(', ')}`);
   }
-  const electionTicks = positiveInt(pick('election-ticks', 'RAFT3D_ELECTION_TICKS'), 10, 'RAFT3D_ELECTION_TICKS');
-  const heartbeatTicks = positiveInt(pick('heartbeat-ticks', 'RAFT3D_HEARTBEAT_TICKS'), 1, 'RAFT3D_HEARTBEAT_TICKS');
+  const electionTicks = positiveInt(
+    pick('election-ticks', 'RAFT3D_ELECTION_TICKS'),
+    10,
+    'RAFT3D_ELECTION_TICKS',
+  );
+  const heartbeatTicks = positiveInt(
+    pick('heartbeat-ticks', 'RAFT3D_HEARTBEAT_TICKS'),
+    1,
+    'RAFT3D_HEARTBEAT_TICKS',
+  );
   if (heartbeatTicks >= electionTicks) {
     throw new ConfigError('RAFT3D_HEARTBEAT_TICKS must be smaller than RAFT3D_ELECTION_TICKS');
   }
@@ -207,7 +222,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     tickMs: positiveInt(pick('tick-ms', 'RAFT3D_TICK_MS'), 50, 'RAFT3D_TICK_MS'),
     electionTicks,
     heartbeatTicks,
-    snapshotEvery: positiveInt(pick('snapshot-every', 'RAFT3D_SNAPSHOT_EVERY'), 10_000, 'RAFT3D_SNAPSHOT_EVERY'),
+    snapshotEvery: positiveInt(
+      pick('snapshot-every', 'RAFT3D_SNAPSHOT_EVERY'),
+      10_000,
+      'RAFT3D_SNAPSHOT_EVERY',
+    ),
     logLevel,
     kubernetes,
   };

@@ -53,10 +53,19 @@ async function run(config: Config, logger: Logger): Promise<void> {
   const storage = await LevelStorage.open(config.dataDir, { logger });
 
   const peers = new Map([...config.initialCluster].filter(([id]) => id !== config.id));
-  const transport = new HttpTransport({ id: config.id, listen: config.peer, peers, secret: config.clusterSecret, logger });
-  if (config.clusterSecret === null) logger.warn('RAFT3D_CLUSTER_SECRET is not set: peers are not authenticated (development only)');
+  const transport = new HttpTransport({
+    id: config.id,
+    listen: config.peer,
+    peers,
+    secret: config.clusterSecret,
+    logger,
+  });
+  if (config.clusterSecret === null)
+    logger.warn('RAFT3D_CLUSTER_SECRET is not set: peers are not authenticated (development only)');
 
-  const initialVoters = resolveBootstrap(config.dataDir, [...config.initialCluster.keys()], (message) => logger.warn(message));
+  const initialVoters = resolveBootstrap(config.dataDir, [...config.initialCluster.keys()], (message) =>
+    logger.warn(message),
+  );
   const node = await startShopNode({
     id: config.id,
     initialVoters,
@@ -73,11 +82,16 @@ async function run(config: Config, logger: Logger): Promise<void> {
 
   const app = createApp({ node, logger, metrics });
   const server = await listen(app, config);
-  logger.info({ api: `http://${config.api.host}:${config.api.port}`, peer: `${config.peer.host}:${config.peer.port}` }, 'raft3d node serving');
+  logger.info(
+    { api: `http://${config.api.host}:${config.api.port}`, peer: `${config.peer.host}:${config.peer.port}` },
+    'raft3d node serving',
+  );
 
   // @kubernetes/client-node takes seconds to import: only load it on Kubernetes.
   const kubernetes = config.kubernetes
-    ? (await import('./k8s/index.js')).startKubernetesIntegration(node, config, logger, () => metrics.labelSyncFailures.inc())
+    ? (await import('./k8s/index.js')).startKubernetesIntegration(node, config, logger, () =>
+        metrics.labelSyncFailures.inc(),
+      )
     : null;
 
   let stopping = false;
@@ -93,7 +107,10 @@ async function run(config: Config, logger: Logger): Promise<void> {
         const to = await withTimeout(node.transferLeadership(), TRANSFER_TIMEOUT_MS);
         logger.info({ to }, 'leadership handed over');
       } catch (error) {
-        logger.warn({ err: error }, 'leadership transfer did not finish; exiting anyway (the others will elect a leader)');
+        logger.warn(
+          { err: error },
+          'leadership transfer did not finish; exiting anyway (the others will elect a leader)',
+        );
       }
     }
     await kubernetes?.stop();
@@ -111,7 +128,9 @@ async function run(config: Config, logger: Logger): Promise<void> {
 
 function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(config.api.port, config.api.host, (error?: Error) => (error ? reject(error) : resolve(server)));
+    const server = app.listen(config.api.port, config.api.host, (error?: Error) =>
+      error ? reject(error) : resolve(server),
+    );
     server.keepAliveTimeout = 65_000;
   });
 }

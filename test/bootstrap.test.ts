@@ -13,12 +13,22 @@ function tempDir(t: { teardown(fn: () => void): void }): string {
 test('first boot records the configured voters; later boots keep them even if the setting changes', (t) => {
   const dir = tempDir(t);
   const warnings: string[] = [];
-  t.deepEqual(resolveBootstrap(dir, ['a', 'b', 'c'], (m) => warnings.push(m)), ['a', 'b', 'c']);
+  t.deepEqual(
+    resolveBootstrap(dir, ['a', 'b', 'c'], (m) => warnings.push(m)),
+    ['a', 'b', 'c'],
+  );
   t.deepEqual(readBootstrap(dir), ['a', 'b', 'c']);
-  t.deepEqual(resolveBootstrap(dir, ['a', 'b', 'c', 'd', 'e'], (m) => warnings.push(m)), ['a', 'b', 'c']);
+  t.deepEqual(
+    resolveBootstrap(dir, ['a', 'b', 'c', 'd', 'e'], (m) => warnings.push(m)),
+    ['a', 'b', 'c'],
+  );
   t.is(warnings.length, 1);
   t.regex(warnings[0]!, /differs from the one this member bootstrapped with/);
-  t.deepEqual(resolveBootstrap(dir, ['c', 'b', 'a'], (m) => warnings.push(m)), ['a', 'b', 'c'], 'order does not matter');
+  t.deepEqual(
+    resolveBootstrap(dir, ['c', 'b', 'a'], (m) => warnings.push(m)),
+    ['a', 'b', 'c'],
+    'order does not matter',
+  );
   t.is(warnings.length, 1);
 });
 

@@ -36,9 +36,14 @@ test('kubernetes mode derives stable DNS peer names for every ordinal', (t) => {
 });
 
 test('bad settings are refused with the setting named', (t) => {
-  t.throws(() => loadConfig(['--api', 'nope'], {}), { instanceOf: ConfigError, message: /RAFT3D_API_LISTEN/ });
+  t.throws(() => loadConfig(['--api', 'nope'], {}), {
+    instanceOf: ConfigError,
+    message: /RAFT3D_API_LISTEN/,
+  });
   t.throws(() => loadConfig([], { RAFT3D_TICK_MS: '-5' }), { message: /RAFT3D_TICK_MS/ });
-  t.throws(() => loadConfig(['--initial-cluster', 'n2=127.0.0.1:9091'], {}), { message: /must list this member/ });
+  t.throws(() => loadConfig(['--initial-cluster', 'n2=127.0.0.1:9091'], {}), {
+    message: /must list this member/,
+  });
   t.throws(() => loadConfig(['--initial-cluster', 'n1=a:1,n1=b:2'], {}), { message: /twice/ });
   t.throws(() => loadConfig(['--bogus'], {}), { instanceOf: ConfigError });
   t.throws(() => loadConfig([], { RAFT3D_K8S: '1' }), { message: /POD_NAME/ });
@@ -55,5 +60,7 @@ test('kubernetes mode: a pod past the initial replicas joins with the initial co
   const c = loadConfig([], env);
   t.deepEqual([...c.initialCluster.keys()], ['raft3d-0', 'raft3d-1', 'raft3d-2']);
   t.is(c.apiAddresses.get('raft3d-4'), 'http://raft3d-4.raft3d-peers.shop.svc.cluster.local:8080');
-  t.throws(() => loadConfig([], { ...env, POD_NAME: 'other-0' }), { message: /not a pod of StatefulSet raft3d/ });
+  t.throws(() => loadConfig([], { ...env, POD_NAME: 'other-0' }), {
+    message: /not a pod of StatefulSet raft3d/,
+  });
 });

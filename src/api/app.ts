@@ -111,7 +111,15 @@ export function createApp(options: AppOptions): Raft3dApp {
   app.use((req: Request, _res: Response, next: NextFunction) => {
     const allowed = [...new Set(routes.filter((r) => matches(r.path, req.path)).map((r) => r.method))];
     if (allowed.length > 0) {
-      next(new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}`, { allow: allowed.join(', ') }, { Allow: allowed.join(', ') }));
+      next(
+        new ApiError(
+          405,
+          'method_not_allowed',
+          `${req.method} is not allowed on ${req.path}`,
+          { allow: allowed.join(', ') },
+          { Allow: allowed.join(', ') },
+        ),
+      );
       return;
     }
     next(new ApiError(404, 'route_not_found', `no route for ${req.method} ${req.path}`));
@@ -122,8 +130,10 @@ export function createApp(options: AppOptions): Raft3dApp {
       return;
     }
     const problem = toProblem(error, req.originalUrl);
-    if (problem.status >= 500 && problem.body.code === 'internal') logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
-    else if (problem.status >= 500) logger.debug({ code: problem.body.code, url: req.originalUrl }, 'request not served');
+    if (problem.status >= 500 && problem.body.code === 'internal')
+      logger.error({ err: error, method: req.method, url: req.originalUrl }, 'request failed');
+    else if (problem.status >= 500)
+      logger.debug({ code: problem.body.code, url: req.originalUrl }, 'request not served');
     sendProblem(res, problem);
   });
 

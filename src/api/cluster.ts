@@ -31,12 +31,19 @@ export function clusterRoutes(router: Router, ctx: ApiContext): void {
         const leader = node.leaderId();
         if (leader === null) throw new NoLeaderError();
         const url = node.apiAddress(leader);
-        if (url === null || Forwarder.wasForwarded(req)) throw new ApiError(503, 'not_leader', `this node is not the leader; the leader is ${leader}`, { leader });
+        if (url === null || Forwarder.wasForwarded(req))
+          throw new ApiError(503, 'not_leader', `this node is not the leader; the leader is ${leader}`, {
+            leader,
+          });
         await ctx.forwarder.forward(req, res, { leader, url }, rawBody(req));
         return;
       }
       if (input.to !== undefined && !node.status().config.voters.includes(input.to)) {
-        throw new ApiError(400, 'invalid_request', `target ${JSON.stringify(input.to)} is not a voting member`);
+        throw new ApiError(
+          400,
+          'invalid_request',
+          `target ${JSON.stringify(input.to)} is not a voting member`,
+        );
       }
       const from = node.id;
       const to = await node.transferLeadership(input.to);

@@ -49,7 +49,12 @@ function leaderTarget(ctx: ApiContext, req: Request): { leader: string; url: str
   const leader = ctx.node.leaderId();
   if (leader === null) throw new NoLeaderError();
   if (Forwarder.wasForwarded(req)) {
-    throw new ApiError(503, 'not_leader', `this node is not the leader (the request was already forwarded once); the leader is ${leader}`, { leader });
+    throw new ApiError(
+      503,
+      'not_leader',
+      `this node is not the leader (the request was already forwarded once); the leader is ${leader}`,
+      { leader },
+    );
   }
   const url = ctx.node.apiAddress(leader);
   if (url === null) throw new NotLeaderError(leader, null);
@@ -79,7 +84,8 @@ export async function handleWrite(
   const meta: WriteMeta = {
     at: ctx.now(),
     newId: randomUUID,
-    idempotency: key === undefined ? null : { key, fingerprint: requestFingerprint(req.method, req.path, input) },
+    idempotency:
+      key === undefined ? null : { key, fingerprint: requestFingerprint(req.method, req.path, input) },
   };
   let result;
   try {
@@ -87,7 +93,12 @@ export async function handleWrite(
   } catch (error) {
     // Leadership moved between the check and the proposal: forward instead.
     if (error instanceof NotLeaderError && error.leaderApi !== null && !Forwarder.wasForwarded(req)) {
-      await ctx.forwarder.forward(req, res, { leader: error.leader ?? '', url: error.leaderApi }, rawBody(req));
+      await ctx.forwarder.forward(
+        req,
+        res,
+        { leader: error.leader ?? '', url: error.leaderApi },
+        rawBody(req),
+      );
       return;
     }
     throw error;
@@ -105,7 +116,10 @@ export async function handleWrite(
  */
 export function sendJson(res: Response, status: number, value: unknown): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -113,7 +127,11 @@ export function parseConsistency(req: Request): Consistency {
   const raw = queryString(req.query as Record<string, unknown>, 'consistency');
   if (raw === undefined || raw === '') return 'linearizable';
   if (raw === 'linearizable' || raw === 'leader' || raw === 'stale') return raw;
-  throw new ApiError(400, 'invalid_query', `consistency must be linearizable, leader or stale, not ${JSON.stringify(raw)}`);
+  throw new ApiError(
+    400,
+    'invalid_query',
+    `consistency must be linearizable, leader or stale, not ${JSON.stringify(raw)}`,
+  );
 }
 
 /**

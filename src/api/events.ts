@@ -16,9 +16,14 @@ const MAX_LIMIT = 1000;
 const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 
 function compacted(earliest: number): ApiError {
-  return new ApiError(410, 'history_compacted', `events up to index ${earliest - 1} were compacted into a snapshot; ask with after >= ${earliest - 1}`, {
-    earliest_index: earliest,
-  });
+  return new ApiError(
+    410,
+    'history_compacted',
+    `events up to index ${earliest - 1} were compacted into a snapshot; ask with after >= ${earliest - 1}`,
+    {
+      earliest_index: earliest,
+    },
+  );
 }
 
 export function eventRoutes(router: Router, ctx: ApiContext): void {
@@ -27,12 +32,16 @@ export function eventRoutes(router: Router, ctx: ApiContext): void {
     route((req, res) => {
       const query = req.query as Record<string, unknown>;
       const watch = queryString(query, 'watch');
-      if (watch !== undefined && watch !== 'true' && watch !== 'false') throw new ApiError(400, 'invalid_query', 'watch must be true or false');
+      if (watch !== undefined && watch !== 'true' && watch !== 'false')
+        throw new ApiError(400, 'invalid_query', 'watch must be true or false');
       const limit = queryInt(query, 'limit', 100, 1, MAX_LIMIT);
       if (watch === 'true') {
         // Resume point: Last-Event-ID (an EventSource reconnecting) wins over ?after=; default: now.
         const lastEventId = req.headers['last-event-id'];
-        const resume = typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId.trim()) ? Number(lastEventId.trim()) : undefined;
+        const resume =
+          typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId.trim())
+            ? Number(lastEventId.trim())
+            : undefined;
         const after = resume ?? queryInt(query, 'after', ctx.node.appliedIndex(), 0, Number.MAX_SAFE_INTEGER);
         stream(ctx, res, after);
         return;

@@ -16,7 +16,15 @@ export function filamentRoutes(router: Router, ctx: ApiContext): void {
     FILAMENTS,
     route(async (req, res) => {
       const input = parseBody(filamentInput, req.body);
-      await handleWrite(ctx, req, res, 201, input, (meta) => createFilamentCommand(input, meta), (f) => `${FILAMENTS}/${idOf(f)}`);
+      await handleWrite(
+        ctx,
+        req,
+        res,
+        201,
+        input,
+        (meta) => createFilamentCommand(input, meta),
+        (f) => `${FILAMENTS}/${idOf(f)}`,
+      );
     }),
   );
   router.get(
@@ -28,7 +36,8 @@ export function filamentRoutes(router: Router, ctx: ApiContext): void {
     readRoute(ctx, (req) => {
       const id = parseId(req.params['id'], 'filament');
       const filament = getFilament(ctx.node.fsm, id);
-      if (!filament) throw new ApiError(404, 'filament_not_found', `no filament with id ${JSON.stringify(id)}`, { id });
+      if (!filament)
+        throw new ApiError(404, 'filament_not_found', `no filament with id ${JSON.stringify(id)}`, { id });
       return filament;
     }),
   );

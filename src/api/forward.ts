@@ -35,7 +35,12 @@ export class Forwarder {
     return req.headers[FORWARDED_HEADER] !== undefined;
   }
 
-  async forward(req: Request, res: Response, target: ForwardTarget, rawBody: Buffer | undefined): Promise<void> {
+  async forward(
+    req: Request,
+    res: Response,
+    target: ForwardTarget,
+    rawBody: Buffer | undefined,
+  ): Promise<void> {
     const headers: Record<string, string> = { [FORWARDED_HEADER]: this.selfId, accept: 'application/json' };
     const contentType = req.headers['content-type'];
     if (contentType) headers['content-type'] = contentType;
@@ -52,9 +57,14 @@ export class Forwarder {
         bodyTimeout: this.timeoutMs,
       });
     } catch (error) {
-      throw new ApiError(503, 'forwarding_failed', `could not reach the leader ${target.leader}: ${error instanceof Error ? error.message : String(error)}`, {
-        leader: target.leader,
-      });
+      throw new ApiError(
+        503,
+        'forwarding_failed',
+        `could not reach the leader ${target.leader}: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          leader: target.leader,
+        },
+      );
     }
     const body = Buffer.from(await answer.body.arrayBuffer());
     res.status(answer.statusCode);

@@ -10,7 +10,12 @@ export function healthRoutes(router: Router, ctx: ApiContext): void {
   router.get(
     '/healthz',
     route((_req, res) => {
-      if (!ctx.node.isHealthy()) throw new ApiError(503, 'unhealthy', 'the Raft loop stopped after a fatal error (see the logs); restart this process');
+      if (!ctx.node.isHealthy())
+        throw new ApiError(
+          503,
+          'unhealthy',
+          'the Raft loop stopped after a fatal error (see the logs); restart this process',
+        );
       res.json({ status: 'ok', id: ctx.node.id });
     }),
   );
@@ -19,7 +24,10 @@ export function healthRoutes(router: Router, ctx: ApiContext): void {
     route((_req, res) => {
       const s = ctx.node.status();
       if (!s.ready) {
-        const why = s.leader === null ? 'no leader is known' : `catching up with leader ${s.leader} (applied ${s.applied})`;
+        const why =
+          s.leader === null
+            ? 'no leader is known'
+            : `catching up with leader ${s.leader} (applied ${s.applied})`;
         throw new ApiError(503, 'not_ready', why, { leader: s.leader, applied: s.applied });
       }
       res.json({ status: 'ready', id: s.id, role: s.role, leader: s.leader, applied: s.applied });

@@ -27,7 +27,8 @@ function hasBody(req: Request): boolean {
 }
 
 export function jsonBody(limitBytes: number): (req: Request, res: Response, next: NextFunction) => void {
-  const tooLarge = (): ApiError => new ApiError(413, 'payload_too_large', `the request body is larger than ${limitBytes} bytes`);
+  const tooLarge = (): ApiError =>
+    new ApiError(413, 'payload_too_large', `the request body is larger than ${limitBytes} bytes`);
   return (req, _res, next) => {
     if (!hasBody(req)) {
       next();
@@ -40,7 +41,13 @@ export function jsonBody(limitBytes: number): (req: Request, res: Response, next
         next();
         return;
       }
-      next(new ApiError(415, 'unsupported_media_type', `request bodies must be application/json, not ${JSON.stringify(contentType || 'none')}`));
+      next(
+        new ApiError(
+          415,
+          'unsupported_media_type',
+          `request bodies must be application/json, not ${JSON.stringify(contentType || 'none')}`,
+        ),
+      );
       return;
     }
     const charset = charsetOf(contentType);

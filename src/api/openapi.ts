@@ -13,15 +13,31 @@ type Json = null | boolean | number | string | readonly Json[] | { readonly [key
 type JsonObject = { readonly [key: string]: Json };
 
 function requestSchema(schema: z.ZodType): JsonObject {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, Json>;
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, Json>;
   return rest;
 }
 
 /** Example request bodies (validated against the zod schemas by the sync test). */
 export const EXAMPLES = {
   printer: { id: 'p1', company: 'Creality', model: 'Ender 3' },
-  filament: { id: 'f1', type: 'PLA', color: 'Blue', total_weight_in_grams: 1000, remaining_weight_in_grams: 1000 },
-  printJob: { id: 'j1', printer_id: 'p1', filament_id: 'f1', filepath: 'prints/sword/hilt.gcode', print_weight_in_grams: 100, status: 'Queued' },
+  filament: {
+    id: 'f1',
+    type: 'PLA',
+    color: 'Blue',
+    total_weight_in_grams: 1000,
+    remaining_weight_in_grams: 1000,
+  },
+  printJob: {
+    id: 'j1',
+    printer_id: 'p1',
+    filament_id: 'f1',
+    filepath: 'prints/sword/hilt.gcode',
+    print_weight_in_grams: 100,
+    status: 'Queued',
+  },
   transfer: { to: 'n2' },
 } as const;
 
@@ -29,14 +45,18 @@ const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}
 const json = (schema: JsonObject, example?: Json): JsonObject => ({
   'application/json': example === undefined ? { schema } : { schema, example },
 });
-const problem = (description: string): JsonObject => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const problem = (description: string): JsonObject => ({
+  description,
+  content: { 'application/problem+json': { schema: ref('Problem') } },
+});
 
 const idParam: JsonObject = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const consistencyParam: JsonObject = {
   name: 'consistency',
   in: 'query',
   required: false,
-  description: 'linearizable (default: ReadIndex, also on followers), leader (answered by the leader), stale (local state of this node)',
+  description:
+    'linearizable (default: ReadIndex, also on followers), leader (answered by the leader), stale (local state of this node)',
   schema: { type: 'string', enum: ['linearizable', 'leader', 'stale'] },
 };
 const statusFilter: JsonObject = {
@@ -50,7 +70,8 @@ const idempotencyHeader: JsonObject = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: 'Replays the first result for the same key and request (header Idempotent-Replayed: true); another request with the key → 422',
+  description:
+    'Replays the first result for the same key and request (header Idempotent-Replayed: true); another request with the key → 422',
   schema: { type: 'string', minLength: 1, maxLength: 255 },
 };
 
@@ -73,14 +94,21 @@ function list(summary: string, item: string, extra: readonly JsonObject[] = []):
   return {
     summary,
     parameters: [consistencyParam, ...extra],
-    responses: { '200': { description: 'OK', content: json({ type: 'array', items: ref(item) }) }, ...readErrors },
+    responses: {
+      '200': { description: 'OK', content: json({ type: 'array', items: ref(item) }) },
+      ...readErrors,
+    },
   };
 }
 function one(summary: string, item: string): JsonObject {
   return {
     summary,
     parameters: [idParam, consistencyParam],
-    responses: { '200': { description: 'OK', content: json(ref(item)) }, '404': problem('Unknown id'), ...readErrors },
+    responses: {
+      '200': { description: 'OK', content: json(ref(item)) },
+      '404': problem('Unknown id'),
+      ...readErrors,
+    },
   };
 }
 function create(summary: string, input: string, item: string, example: Json): JsonObject {
@@ -88,18 +116,27 @@ function create(summary: string, input: string, item: string, example: Json): Js
     summary,
     parameters: [idempotencyHeader],
     requestBody: { required: true, content: json(ref(input), example) },
-    responses: { '201': { description: 'Created (or replayed)', content: json(ref(item)) }, '404': problem('A referenced printer or filament does not exist'), ...writeErrors },
+    responses: {
+      '201': { description: 'Created (or replayed)', content: json(ref(item)) },
+      '404': problem('A referenced printer or filament does not exist'),
+      ...writeErrors,
+    },
   };
 }
 
-const timestamp: JsonObject = { type: 'string', format: 'date-time', description: 'Chosen by the node that proposed the change' };
+const timestamp: JsonObject = {
+  type: 'string',
+  format: 'date-time',
+  description: 'Chosen by the node that proposed the change',
+};
 
 export const openApiDocument: JsonObject = {
   openapi: '3.1.0',
   info: {
     title: 'Raft3D',
     version: '1.0.0',
-    description: 'System of record for a 3D-print shop, replicated with Raft. Writes are forwarded to the leader; errors are RFC 9457 problem+json.',
+    description:
+      'System of record for a 3D-print shop, replicated with Raft. Writes are forwarded to the leader; errors are RFC 9457 problem+json.',
   },
   paths: {
     '/api/v1/printers': {
@@ -111,7 +148,11 @@ export const openApiDocument: JsonObject = {
       get: {
         summary: "A printer's print jobs",
         parameters: [idParam, consistencyParam, statusFilter],
-        responses: { '200': { description: 'OK', content: json({ type: 'array', items: ref('PrintJob') }) }, '404': problem('Unknown printer'), ...readErrors },
+        responses: {
+          '200': { description: 'OK', content: json({ type: 'array', items: ref('PrintJob') }) },
+          '404': problem('Unknown printer'),
+          ...readErrors,
+        },
       },
     },
     '/api/v1/filaments': {
@@ -138,7 +179,11 @@ export const openApiDocument: JsonObject = {
           },
           idempotencyHeader,
         ],
-        responses: { '200': { description: 'The updated job', content: json(ref('PrintJob')) }, '404': problem('Unknown print job'), ...writeErrors },
+        responses: {
+          '200': { description: 'The updated job', content: json(ref('PrintJob')) },
+          '404': problem('Unknown print job'),
+          ...writeErrors,
+        },
       },
     },
     '/api/v1/events': {
@@ -146,7 +191,12 @@ export const openApiDocument: JsonObject = {
         summary: 'The event log (applied changes), paged; or a Server-Sent Events stream with watch=true',
         parameters: [
           { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
-          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 1, maximum: 1000 },
+          },
           { name: 'watch', in: 'query', required: false, schema: { type: 'boolean' } },
           { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
         ],
@@ -156,18 +206,36 @@ export const openApiDocument: JsonObject = {
             content: { ...json(ref('EventsPage')), 'text/event-stream': { schema: { type: 'string' } } },
           },
           '400': problem('Invalid query parameter'),
-          '410': problem('The requested history was compacted into a snapshot (earliest_index says where it starts)'),
+          '410': problem(
+            'The requested history was compacted into a snapshot (earliest_index says where it starts)',
+          ),
         },
       },
     },
-    '/api/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) } } } },
-    '/cluster/status': { get: { summary: "This node's view of the cluster", responses: { '200': { description: 'OK', content: json(ref('ClusterStatus')) } } } },
+    '/api/v1/openapi.json': {
+      get: {
+        summary: 'This document',
+        responses: { '200': { description: 'OpenAPI 3.1 document', content: json({ type: 'object' }) } },
+      },
+    },
+    '/cluster/status': {
+      get: {
+        summary: "This node's view of the cluster",
+        responses: { '200': { description: 'OK', content: json(ref('ClusterStatus')) } },
+      },
+    },
     '/cluster/transfer-leadership': {
       post: {
         summary: 'Hand leadership to another voter (default: the most up-to-date one)',
         requestBody: { required: false, content: json(ref('TransferInput'), EXAMPLES.transfer) },
         responses: {
-          '200': { description: 'Leadership moved', content: json({ type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' } } }) },
+          '200': {
+            description: 'Leadership moved',
+            content: json({
+              type: 'object',
+              properties: { from: { type: 'string' }, to: { type: 'string' } },
+            }),
+          },
           '400': problem('Invalid target'),
           '503': problem('No leader'),
           '504': problem('The transfer did not finish in time'),
@@ -180,17 +248,29 @@ export const openApiDocument: JsonObject = {
         responses: {
           '200': {
             description: 'OK',
-            content: json({ type: 'object', required: ['id', 'applied', 'hash'], properties: { id: { type: 'string' }, applied: { type: 'integer' }, hash: { type: 'string' } } }),
+            content: json({
+              type: 'object',
+              required: ['id', 'applied', 'hash'],
+              properties: { id: { type: 'string' }, applied: { type: 'integer' }, hash: { type: 'string' } },
+            }),
           },
         },
       },
     },
     '/cluster/backup': {
       get: {
-        summary: 'Download the state-machine snapshot (after a read barrier at the requested consistency); restore with npm run restore',
+        summary:
+          'Download the state-machine snapshot (after a read barrier at the requested consistency); restore with npm run restore',
         parameters: [consistencyParam],
         responses: {
-          '200': { description: 'Snapshot bytes; X-Raft3D-Applied-Index and X-Raft3D-State-Hash headers', content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } },
+          '200': {
+            description: 'Snapshot bytes; X-Raft3D-Applied-Index and X-Raft3D-State-Hash headers',
+            content: {
+              'application/octet-stream': {
+                schema: { type: 'string', contentMediaType: 'application/octet-stream' },
+              },
+            },
+          },
           '503': problem('No leader'),
         },
       },
@@ -198,12 +278,37 @@ export const openApiDocument: JsonObject = {
     '/cluster/snapshot': {
       post: {
         summary: 'Snapshot the state machine on this node and compact its log',
-        responses: { '200': { description: 'Snapshot taken', content: json({ type: 'object', properties: { id: { type: 'string' }, index: { type: 'integer' }, term: { type: 'integer' } } }) } },
+        responses: {
+          '200': {
+            description: 'Snapshot taken',
+            content: json({
+              type: 'object',
+              properties: { id: { type: 'string' }, index: { type: 'integer' }, term: { type: 'integer' } },
+            }),
+          },
+        },
       },
     },
-    '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'The process answers' } } } },
-    '/readyz': { get: { summary: 'Readiness: a leader is known and this node has caught up', responses: { '200': { description: 'Ready' }, '503': problem('Not ready') } } },
-    '/metrics': { get: { summary: 'Prometheus metrics (raft3d_*)', responses: { '200': { description: 'Text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/healthz': {
+      get: { summary: 'Liveness', responses: { '200': { description: 'The process answers' } } },
+    },
+    '/readyz': {
+      get: {
+        summary: 'Readiness: a leader is known and this node has caught up',
+        responses: { '200': { description: 'Ready' }, '503': problem('Not ready') },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics (raft3d_*)',
+        responses: {
+          '200': {
+            description: 'Text exposition format',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
   },
   components: {
     schemas: {
@@ -214,7 +319,12 @@ export const openApiDocument: JsonObject = {
       Printer: {
         type: 'object',
         required: ['id', 'company', 'model', 'created_at'],
-        properties: { id: { type: 'string' }, company: { type: 'string' }, model: { type: 'string' }, created_at: timestamp },
+        properties: {
+          id: { type: 'string' },
+          company: { type: 'string' },
+          model: { type: 'string' },
+          created_at: timestamp,
+        },
       },
       Filament: {
         type: 'object',
@@ -243,7 +353,16 @@ export const openApiDocument: JsonObject = {
       },
       PrintJob: {
         type: 'object',
-        required: ['id', 'printer_id', 'filament_id', 'filepath', 'print_weight_in_grams', 'status', 'created_at', 'updated_at'],
+        required: [
+          'id',
+          'printer_id',
+          'filament_id',
+          'filepath',
+          'print_weight_in_grams',
+          'status',
+          'created_at',
+          'updated_at',
+        ],
         properties: {
           id: { type: 'string' },
           printer_id: { type: 'string' },
@@ -258,12 +377,21 @@ export const openApiDocument: JsonObject = {
       Event: {
         type: 'object',
         required: ['index', 'term', 'type', 'payload'],
-        properties: { index: { type: 'integer' }, term: { type: 'integer' }, type: { type: 'string' }, payload: {} },
+        properties: {
+          index: { type: 'integer' },
+          term: { type: 'integer' },
+          type: { type: 'string' },
+          payload: {},
+        },
       },
       EventsPage: {
         type: 'object',
         required: ['events', 'next_after', 'applied_index'],
-        properties: { events: { type: 'array', items: ref('Event') }, next_after: { type: 'integer' }, applied_index: { type: 'integer' } },
+        properties: {
+          events: { type: 'array', items: ref('Event') },
+          next_after: { type: 'integer' },
+          applied_index: { type: 'integer' },
+        },
       },
       ClusterStatus: {
         type: 'object',
@@ -277,11 +405,17 @@ export const openApiDocument: JsonObject = {
           applied: { type: 'integer' },
           peers: {
             type: 'array',
-            items: { type: 'object', properties: { id: { type: 'string' }, match: { type: 'integer' }, lag: { type: 'integer' } } },
+            items: {
+              type: 'object',
+              properties: { id: { type: 'string' }, match: { type: 'integer' }, lag: { type: 'integer' } },
+            },
           },
           config: {
             type: 'object',
-            properties: { voters: { type: 'array', items: { type: 'string' } }, learners: { type: 'array', items: { type: 'string' } } },
+            properties: {
+              voters: { type: 'array', items: { type: 'string' } },
+              learners: { type: 'array', items: { type: 'string' } },
+            },
           },
         },
       },
@@ -296,7 +430,10 @@ export const openApiDocument: JsonObject = {
           status: { type: 'integer' },
           detail: { type: 'string' },
           instance: { type: 'string' },
-          errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+          errors: {
+            type: 'array',
+            items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+          },
         },
       },
     },

@@ -18,9 +18,21 @@ export function printJobRoutes(router: Router, ctx: ApiContext): void {
     route(async (req, res) => {
       const input = parseBody(printJobInput, req.body);
       if (input.status !== undefined && matchEnum(['Queued'], input.status) === null) {
-        throw new ApiError(400, 'status_not_allowed', `a print job always starts Queued; status ${JSON.stringify(input.status)} cannot be set on creation`);
+        throw new ApiError(
+          400,
+          'status_not_allowed',
+          `a print job always starts Queued; status ${JSON.stringify(input.status)} cannot be set on creation`,
+        );
       }
-      await handleWrite(ctx, req, res, 201, input, (meta) => createPrintJobCommand(input, meta), (j) => `${PRINT_JOBS}/${idOf(j)}`);
+      await handleWrite(
+        ctx,
+        req,
+        res,
+        201,
+        input,
+        (meta) => createPrintJobCommand(input, meta),
+        (j) => `${PRINT_JOBS}/${idOf(j)}`,
+      );
     }),
   );
   router.get(
@@ -35,7 +47,8 @@ export function printJobRoutes(router: Router, ctx: ApiContext): void {
     readRoute(ctx, (req) => {
       const id = parseId(req.params['id'], 'print job');
       const job = getPrintJob(ctx.node.fsm, id);
-      if (!job) throw new ApiError(404, 'print_job_not_found', `no print job with id ${JSON.stringify(id)}`, { id });
+      if (!job)
+        throw new ApiError(404, 'print_job_not_found', `no print job with id ${JSON.stringify(id)}`, { id });
       return job;
     }),
   );
@@ -45,7 +58,8 @@ export function printJobRoutes(router: Router, ctx: ApiContext): void {
       const id = parseId(req.params['id'], 'print job');
       const status = parseStatusParam(queryString(req.query as Record<string, unknown>, 'status'));
       // A job is Queued only at creation: it can never move (back) to Queued.
-      if (status === 'Queued') throw new ApiError(400, 'invalid_status', 'status must be Running, Done or Canceled');
+      if (status === 'Queued')
+        throw new ApiError(400, 'invalid_status', 'status must be Running, Done or Canceled');
       await handleWrite(ctx, req, res, 200, { status }, (meta) => setStatusCommand(id, status, meta));
     }),
   );

@@ -14,7 +14,15 @@ export function printerRoutes(router: Router, ctx: ApiContext): void {
     PRINTERS,
     route(async (req, res) => {
       const input = parseBody(printerInput, req.body);
-      await handleWrite(ctx, req, res, 201, input, (meta) => createPrinterCommand(input, meta), (p) => `${PRINTERS}/${idOf(p)}`);
+      await handleWrite(
+        ctx,
+        req,
+        res,
+        201,
+        input,
+        (meta) => createPrinterCommand(input, meta),
+        (p) => `${PRINTERS}/${idOf(p)}`,
+      );
     }),
   );
   router.get(
@@ -26,7 +34,8 @@ export function printerRoutes(router: Router, ctx: ApiContext): void {
     readRoute(ctx, (req) => {
       const id = parseId(req.params['id'], 'printer');
       const printer = getPrinter(ctx.node.fsm, id);
-      if (!printer) throw new ApiError(404, 'printer_not_found', `no printer with id ${JSON.stringify(id)}`, { id });
+      if (!printer)
+        throw new ApiError(404, 'printer_not_found', `no printer with id ${JSON.stringify(id)}`, { id });
       return printer;
     }),
   );
@@ -36,7 +45,8 @@ export function printerRoutes(router: Router, ctx: ApiContext): void {
       const id = parseId(req.params['id'], 'printer');
       const raw = queryString(req.query as Record<string, unknown>, 'status');
       const jobs = listPrinterJobs(ctx.node.fsm, id, raw === undefined ? undefined : parseStatusParam(raw));
-      if (!jobs) throw new ApiError(404, 'printer_not_found', `no printer with id ${JSON.stringify(id)}`, { id });
+      if (!jobs)
+        throw new ApiError(404, 'printer_not_found', `no printer with id ${JSON.stringify(id)}`, { id });
       return jobs;
     }),
   );
@@ -44,6 +54,7 @@ export function printerRoutes(router: Router, ctx: ApiContext): void {
 
 /** The id of a created resource, for its Location header. */
 export function idOf(value: unknown): string {
-  if (typeof value === 'object' && value !== null && 'id' in value && typeof value.id === 'string') return encodeURIComponent(value.id);
+  if (typeof value === 'object' && value !== null && 'id' in value && typeof value.id === 'string')
+    return encodeURIComponent(value.id);
   return '';
 }

@@ -89,7 +89,8 @@ function codeOf(error: unknown): string | null {
 
 /** Errors Express itself raises with a 4xx `status` (e.g. an undecodable %-escape in a path). */
 function clientErrorStatus(error: unknown): number | null {
-  if (typeof error !== 'object' || error === null || !('status' in error) || typeof error.status !== 'number') return null;
+  if (typeof error !== 'object' || error === null || !('status' in error) || typeof error.status !== 'number')
+    return null;
   return error.status >= 400 && error.status < 500 ? error.status : null;
 }
 
@@ -111,7 +112,10 @@ export function toProblem(error: unknown, instance?: string): Problem {
     status = clientErrorStatus(error) ?? 400;
     code = status === 400 ? 'invalid_request' : 'client_error';
     title = BY_CODE[code]?.title ?? 'Client error';
-    detail = error instanceof URIError ? 'the request path is not a valid percent-encoded URI' : 'the request could not be served as sent';
+    detail =
+      error instanceof URIError
+        ? 'the request path is not a valid percent-encoded URI'
+        : 'the request could not be served as sent';
   } else {
     const c = codeOf(error);
     const mapping = c === null ? undefined : BY_CODE[c];
@@ -123,7 +127,8 @@ export function toProblem(error: unknown, instance?: string): Problem {
       extensions = pickExtensions(error);
     }
   }
-  if (BY_CODE[code]?.retry || (status === 503 && !headers['Retry-After'])) headers['Retry-After'] = String(RETRY_AFTER_SECONDS);
+  if (BY_CODE[code]?.retry || (status === 503 && !headers['Retry-After']))
+    headers['Retry-After'] = String(RETRY_AFTER_SECONDS);
   const body: ProblemBody = {
     type: `${TYPE_BASE}${code}`,
     title,
@@ -144,7 +149,8 @@ function pickExtensions(error: unknown): Record<string, unknown> {
   for (const key of ['leader', 'leaderApi', 'id', 'kind', 'from', 'to', 'available', 'requested']) {
     const value = record[key];
     if (value === undefined) continue;
-    if (typeof value === 'string' || typeof value === 'number' || value === null) out[key === 'leaderApi' ? 'leader_api' : key] = value;
+    if (typeof value === 'string' || typeof value === 'number' || value === null)
+      out[key === 'leaderApi' ? 'leader_api' : key] = value;
   }
   return out;
 }

@@ -25,7 +25,10 @@ export type { ShopCommand, ShopResult } from '../fsm/index.js';
 export type ShopNode = RaftNode<ShopCommand, ShopResult, PrintShop>;
 
 /** NodeOptions without the FSM plumbing that startShopNode fills in. */
-export type ShopNodeOptions = Omit<NodeOptions<ShopCommand, ShopResult, PrintShop>, 'stateMachine' | 'codec' | 'describe'>;
+export type ShopNodeOptions = Omit<
+  NodeOptions<ShopCommand, ShopResult, PrintShop>,
+  'stateMachine' | 'codec' | 'describe'
+>;
 
 /** Starts a RaftNode running the print-shop FSM (what main.ts and the tests use). */
 export function startShopNode(options: ShopNodeOptions): Promise<ShopNode> {
@@ -46,11 +49,17 @@ export interface WriteMeta {
 }
 
 function base(meta: WriteMeta): { at: number; idempotency?: Idempotency } {
-  return meta.idempotency === null ? { at: Math.trunc(meta.at) } : { at: Math.trunc(meta.at), idempotency: meta.idempotency };
+  return meta.idempotency === null
+    ? { at: Math.trunc(meta.at) }
+    : { at: Math.trunc(meta.at), idempotency: meta.idempotency };
 }
 
 export function createPrinterCommand(input: PrinterInput, meta: WriteMeta): ShopCommand {
-  return { type: 'printer.create', ...base(meta), printer: { id: input.id ?? meta.newId(), company: input.company, model: input.model } };
+  return {
+    type: 'printer.create',
+    ...base(meta),
+    printer: { id: input.id ?? meta.newId(), company: input.company, model: input.model },
+  };
 }
 
 export function createFilamentCommand(input: FilamentInput, meta: WriteMeta): ShopCommand {
@@ -122,7 +131,11 @@ export function listPrinters(fsm: PrintShop): PrinterView[] {
 export function getPrinter(fsm: PrintShop, id: string): PrinterView | undefined {
   return fsm.getPrinter(id);
 }
-export function listPrinterJobs(fsm: PrintShop, printerId: string, status?: JobStatus): PrintJobView[] | undefined {
+export function listPrinterJobs(
+  fsm: PrintShop,
+  printerId: string,
+  status?: JobStatus,
+): PrintJobView[] | undefined {
   return fsm.listPrinterJobs(printerId, status);
 }
 export function listFilaments(fsm: PrintShop): FilamentView[] {

@@ -11,8 +11,14 @@ import { ApiError } from './problem.js';
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
 const MAX_GRAMS = 1_000_000_000;
 
-const id = z.string().regex(ID_PATTERN, 'must be 1-128 characters of letters, digits, ".", "_", "~" or "-", starting with a letter or digit');
-const text = (max: number): z.ZodString => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const id = z
+  .string()
+  .regex(
+    ID_PATTERN,
+    'must be 1-128 characters of letters, digits, ".", "_", "~" or "-", starting with a letter or digit',
+  );
+const text = (max: number): z.ZodString =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 const grams = (min: number): z.ZodNumber =>
   z
     .number({ error: 'must be an integer number of grams' })
@@ -20,10 +26,13 @@ const grams = (min: number): z.ZodNumber =>
     .min(min, min === 0 ? 'must not be negative' : 'must be greater than 0')
     .max(MAX_GRAMS, `must be at most ${MAX_GRAMS}`);
 
-
 /** Case-insensitive enum match, surrounding quotes and blanks tolerated: `"running"` → `Running`. */
 export function matchEnum<T extends string>(values: readonly T[], raw: string): T | null {
-  const cleaned = raw.trim().replace(/^(["'])(.*)\1$/, '$2').trim().toLowerCase();
+  const cleaned = raw
+    .trim()
+    .replace(/^(["'])(.*)\1$/, '$2')
+    .trim()
+    .toLowerCase();
   return values.find((v) => v.toLowerCase() === cleaned) ?? null;
 }
 
@@ -51,10 +60,14 @@ export const filamentInput = z
     total_weight_in_grams: grams(1),
     remaining_weight_in_grams: grams(0).optional(),
   })
-  .refine((f) => f.remaining_weight_in_grams === undefined || f.remaining_weight_in_grams <= f.total_weight_in_grams, {
-    message: 'must not exceed total_weight_in_grams',
-    path: ['remaining_weight_in_grams'],
-  });
+  .refine(
+    (f) =>
+      f.remaining_weight_in_grams === undefined || f.remaining_weight_in_grams <= f.total_weight_in_grams,
+    {
+      message: 'must not exceed total_weight_in_grams',
+      path: ['remaining_weight_in_grams'],
+    },
+  );
 export type FilamentInput = z.output<typeof filamentInput>;
 
 export const printJobInput = z.strictObject({
@@ -95,10 +108,19 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.outp
 /** The status a client asked for in `?status=`; 400 when missing or not a known status. */
 export function parseStatusParam(raw: unknown, name = 'status'): JobStatus {
   if (typeof raw !== 'string' || raw.trim() === '') {
-    throw new ApiError(400, 'invalid_status', `query parameter "${name}" is required: one of ${JOB_STATUSES.join(', ')}`);
+    throw new ApiError(
+      400,
+      'invalid_status',
+      `query parameter "${name}" is required: one of ${JOB_STATUSES.join(', ')}`,
+    );
   }
   const status = matchEnum(JOB_STATUSES, raw);
-  if (status === null) throw new ApiError(400, 'invalid_status', `unknown status ${JSON.stringify(raw)}: expected one of ${JOB_STATUSES.join(', ')}`);
+  if (status === null)
+    throw new ApiError(
+      400,
+      'invalid_status',
+      `unknown status ${JSON.stringify(raw)}: expected one of ${JOB_STATUSES.join(', ')}`,
+    );
   return status;
 }
 
@@ -106,22 +128,32 @@ export function parseStatusParam(raw: unknown, name = 'status'): JobStatus {
 export function queryString(query: Record<string, unknown>, name: string): string | undefined {
   const value = query[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new ApiError(400, 'invalid_query', `query parameter "${name}" must be given once`);
+  if (typeof value !== 'string')
+    throw new ApiError(400, 'invalid_query', `query parameter "${name}" must be given once`);
   return value;
 }
 
 /** A non-negative integer query parameter within [min, max]. */
-export function queryInt(query: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
+export function queryInt(
+  query: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = queryString(query, name);
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,15}$/.test(raw)) throw new ApiError(400, 'invalid_query', `query parameter "${name}" must be a non-negative integer`);
+  if (!/^\d{1,15}$/.test(raw))
+    throw new ApiError(400, 'invalid_query', `query parameter "${name}" must be a non-negative integer`);
   const n = Number(raw);
-  if (n < min || n > max) throw new ApiError(400, 'invalid_query', `query parameter "${name}" must be between ${min} and ${max}`);
+  if (n < min || n > max)
+    throw new ApiError(400, 'invalid_query', `query parameter "${name}" must be between ${min} and ${max}`);
   return n;
 }
 
 export function parseId(raw: unknown, what: string): string {
-  if (typeof raw !== 'string' || !ID_PATTERN.test(raw)) throw new ApiError(404, 'not_found', `no ${what} with that id`);
+  if (typeof raw !== 'string' || !ID_PATTERN.test(raw))
+    throw new ApiError(404, 'not_found', `no ${what} with that id`);
   return raw;
 }
 
@@ -140,7 +172,9 @@ export function canonicalJson(value: unknown): string {
 
 /** sha256 over method, path and the canonical validated input: what an Idempotency-Key promises not to change. */
 export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method.toUpperCase()} ${path}\n${canonicalJson(body ?? null)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method.toUpperCase()} ${path}\n${canonicalJson(body ?? null)}`)
+    .digest('hex');
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

@@ -19,7 +19,9 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** A copy of `command` holding exactly its known fields, in a fixed order. */
 export function canonicalCommand(command: ShopCommand): ShopCommand {
-  const idempotency = command.idempotency ? { idempotency: { key: command.idempotency.key, fingerprint: command.idempotency.fingerprint } } : {};
+  const idempotency = command.idempotency
+    ? { idempotency: { key: command.idempotency.key, fingerprint: command.idempotency.fingerprint } }
+    : {};
   switch (command.type) {
     case 'printer.create': {
       const { id, company, model } = command.printer;
@@ -46,7 +48,13 @@ export function canonicalCommand(command: ShopCommand): ShopCommand {
         type: command.type,
         at: command.at,
         ...idempotency,
-        job: { id: j.id, printer_id: j.printer_id, filament_id: j.filament_id, filepath: j.filepath, print_weight_in_grams: j.print_weight_in_grams },
+        job: {
+          id: j.id,
+          printer_id: j.printer_id,
+          filament_id: j.filament_id,
+          filepath: j.filepath,
+          print_weight_in_grams: j.print_weight_in_grams,
+        },
       };
     }
     case 'print_job.status':

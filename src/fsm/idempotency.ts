@@ -20,7 +20,10 @@ export interface IdempotencyLimits {
   readonly ttlMs: number;
 }
 
-export const DEFAULT_IDEMPOTENCY_LIMITS: IdempotencyLimits = { maxEntries: 100_000, ttlMs: 24 * 60 * 60 * 1000 };
+export const DEFAULT_IDEMPOTENCY_LIMITS: IdempotencyLimits = {
+  maxEntries: 100_000,
+  ttlMs: 24 * 60 * 60 * 1000,
+};
 
 /** Stored results are replayed and snapshotted, so no caller may change them afterwards. */
 function frozen(entry: IdempotencyEntry): IdempotencyEntry {
@@ -32,8 +35,10 @@ export class IdempotencyTable {
   private readonly entries = new Map<string, IdempotencyEntry>();
 
   constructor(private readonly limits: IdempotencyLimits) {
-    if (!Number.isSafeInteger(limits.maxEntries) || limits.maxEntries < 1) throw new RangeError(`idempotency maxEntries must be a positive integer, not ${limits.maxEntries}`);
-    if (!Number.isSafeInteger(limits.ttlMs) || limits.ttlMs < 1) throw new RangeError(`idempotency ttlMs must be a positive integer, not ${limits.ttlMs}`);
+    if (!Number.isSafeInteger(limits.maxEntries) || limits.maxEntries < 1)
+      throw new RangeError(`idempotency maxEntries must be a positive integer, not ${limits.maxEntries}`);
+    if (!Number.isSafeInteger(limits.ttlMs) || limits.ttlMs < 1)
+      throw new RangeError(`idempotency ttlMs must be a positive integer, not ${limits.ttlMs}`);
   }
 
   get size(): number {

@@ -4,7 +4,14 @@
 
 export { PrintShop } from './print-shop.js';
 export type { ApplyMeta, PrintShopOptions, ShopCounts } from './print-shop.js';
-export { CommandDecodeError, canonicalCommand, decodeCommand, describeCommand, encodeCommand, printShopCodec } from './codec.js';
+export {
+  CommandDecodeError,
+  canonicalCommand,
+  decodeCommand,
+  describeCommand,
+  encodeCommand,
+  printShopCodec,
+} from './codec.js';
 export { DEFAULT_IDEMPOTENCY_LIMITS } from './idempotency.js';
 export type { IdempotencyLimits } from './idempotency.js';
 export { TRANSITIONS, canTransition } from './print-jobs.js';

@@ -45,12 +45,19 @@ export function capacityProblem(filament: FilamentRecord, weight: number): ShopF
 export function transitionProblem(job: JobRecord, to: JobStatus): ShopFailure | null {
   if (canTransition(job.status, to)) return null;
   const allowed = TRANSITIONS[job.status];
-  const hint = allowed.length === 0 ? `${job.status} is final` : `from ${job.status} a job may only go to ${allowed.join(' or ')}`;
-  return failure('invalid_transition', `print job ${JSON.stringify(job.id)} cannot go from ${job.status} to ${to}: ${hint}`, {
-    id: job.id,
-    from: job.status,
-    to,
-  });
+  const hint =
+    allowed.length === 0
+      ? `${job.status} is final`
+      : `from ${job.status} a job may only go to ${allowed.join(' or ')}`;
+  return failure(
+    'invalid_transition',
+    `print job ${JSON.stringify(job.id)} cannot go from ${job.status} to ${to}: ${hint}`,
+    {
+      id: job.id,
+      from: job.status,
+      to,
+    },
+  );
 }
 
 /** Moves `job` to `to` (already checked legal), settling its reservation and consumption. */

@@ -67,13 +67,22 @@ export class PrintShop {
       const prior = this.idempotency.lookup(idem.key, command.at);
       if (prior !== undefined) {
         if (prior.fingerprint !== idem.fingerprint) {
-          return failure('idempotency_key_reused', `idempotency key ${JSON.stringify(idem.key)} was already used for a different request`);
+          return failure(
+            'idempotency_key_reused',
+            `idempotency key ${JSON.stringify(idem.key)} was already used for a different request`,
+          );
         }
         return { ok: true, value: prior.value, replayed: true };
       }
     }
     const result = this.execute(command);
-    if (result.ok && idem !== null) this.idempotency.record({ key: idem.key, fingerprint: idem.fingerprint, at: command.at, value: result.value });
+    if (result.ok && idem !== null)
+      this.idempotency.record({
+        key: idem.key,
+        fingerprint: idem.fingerprint,
+        at: command.at,
+        value: result.value,
+      });
     return result;
   }
 
@@ -92,7 +101,12 @@ export class PrintShop {
 
   private createPrinter({ printer, at }: CreatePrinterCommand): ShopResult<PrinterView> {
     if (this.printers.has(printer.id)) return duplicateId('printer', printer.id);
-    const record: PrinterRecord = { id: printer.id, company: printer.company, model: printer.model, createdAt: at };
+    const record: PrinterRecord = {
+      id: printer.id,
+      company: printer.company,
+      model: printer.model,
+      createdAt: at,
+    };
     this.printers.set(record.id, record);
     return { ok: true, value: printerView(record) };
   }
@@ -190,7 +204,8 @@ export class PrintShop {
   /** All jobs in creation order, or only those in `status`. */
   listPrintJobs(status?: JobStatus): PrintJobView[] {
     const out: PrintJobView[] = [];
-    for (const job of this.jobs.values()) if (status === undefined || job.status === status) out.push(printJobView(job));
+    for (const job of this.jobs.values())
+      if (status === undefined || job.status === status) out.push(printJobView(job));
     return out;
   }
 
@@ -212,7 +227,12 @@ export class PrintShop {
   }
 
   counts(): ShopCounts {
-    return { printers: this.printers.size, filaments: this.filaments.size, print_jobs: this.jobs.size, idempotency_keys: this.idempotency.size };
+    return {
+      printers: this.printers.size,
+      filaments: this.filaments.size,
+      print_jobs: this.jobs.size,
+      idempotency_keys: this.idempotency.size,
+    };
   }
 
   // --- snapshots -------------------------------------------------------------------------
@@ -246,7 +266,8 @@ function rebuild(data: ShopData): {
   jobs: Map<string, JobRecord>;
   jobsByPrinter: Map<string, string[]>;
 } {
-  const corrupt = (message: string): Error => new SnapshotFormatError(`corrupt print-shop snapshot: ${message}`);
+  const corrupt = (message: string): Error =>
+    new SnapshotFormatError(`corrupt print-shop snapshot: ${message}`);
   const printers = new Map<string, PrinterRecord>();
   for (const p of data.printers) {
     if (printers.has(p.id)) throw corrupt(`printer ${p.id} appears twice`);
@@ -272,8 +293,8 @@ function rebuild(data: ShopData): {
     else ids.push(j.id);
   }
   for (const f of filaments.values()) {
-    if (f.reserved > f.remaining) throw corrupt(`filament ${f.id} has ${f.reserved} g reserved but only ${f.remaining} g remaining`);
+    if (f.reserved > f.remaining)
+      throw corrupt(`filament ${f.id} has ${f.reserved} g reserved but only ${f.remaining} g remaining`);
   }
   return { printers, filaments, jobs, jobsByPrinter };
 }
-

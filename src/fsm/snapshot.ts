@@ -34,7 +34,12 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeSnapshot(data: ShopData): Uint8Array {
   const body = {
-    printers: data.printers.map((p) => ({ id: p.id, company: p.company, model: p.model, created_at: p.createdAt })),
+    printers: data.printers.map((p) => ({
+      id: p.id,
+      company: p.company,
+      model: p.model,
+      created_at: p.createdAt,
+    })),
     filaments: data.filaments.map((f) => ({
       id: f.id,
       type: f.type,
@@ -54,7 +59,12 @@ export function encodeSnapshot(data: ShopData): Uint8Array {
       created_at: j.createdAt,
       updated_at: j.updatedAt,
     })),
-    idempotency: data.idempotency.map((e) => ({ key: e.key, fingerprint: e.fingerprint, at: e.at, value: e.value })),
+    idempotency: data.idempotency.map((e) => ({
+      key: e.key,
+      fingerprint: e.fingerprint,
+      at: e.at,
+      value: e.value,
+    })),
   };
   return encoder.encode(`${SNAPSHOT_MAGIC}/v${SNAPSHOT_VERSION}\n${JSON.stringify(body)}`);
 }
@@ -69,14 +79,19 @@ export function decodeSnapshot(bytes: Uint8Array): ShopData {
   const newline = text.indexOf('\n');
   const header = newline < 0 ? text.slice(0, 64) : text.slice(0, newline);
   const match = HEADER.exec(header);
-  if (newline < 0 || match === null) throw new SnapshotFormatError(`not a print-shop snapshot (header ${JSON.stringify(header.slice(0, 64))})`);
+  if (newline < 0 || match === null)
+    throw new SnapshotFormatError(
+      `not a print-shop snapshot (header ${JSON.stringify(header.slice(0, 64))})`,
+    );
   const version = Number(match[1]);
   const body = text.slice(newline + 1);
   switch (version) {
     case 1:
       return decodeV1(body);
     default:
-      throw new SnapshotFormatError(`unsupported print-shop snapshot version ${version} (this build reads up to v${SNAPSHOT_VERSION})`);
+      throw new SnapshotFormatError(
+        `unsupported print-shop snapshot version ${version} (this build reads up to v${SNAPSHOT_VERSION})`,
+      );
   }
 }
 
@@ -85,7 +100,8 @@ export function decodeSnapshot(bytes: Uint8Array): ShopData {
 type Fields = Record<string, unknown>;
 
 function record(value: unknown, where: string): Fields {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SnapshotFormatError(`${where} must be an object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new SnapshotFormatError(`${where} must be an object`);
   return value as Fields;
 }
 
@@ -96,26 +112,30 @@ function list(value: unknown, where: string): unknown[] {
 
 function str(o: Fields, key: string, where: string): string {
   const v = o[key];
-  if (typeof v !== 'string' || v.length === 0) throw new SnapshotFormatError(`${where}.${key} must be a non-empty string`);
+  if (typeof v !== 'string' || v.length === 0)
+    throw new SnapshotFormatError(`${where}.${key} must be a non-empty string`);
   return v;
 }
 
 function int(o: Fields, key: string, where: string, min: number): number {
   const v = o[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new SnapshotFormatError(`${where}.${key} must be an integer >= ${min}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+    throw new SnapshotFormatError(`${where}.${key} must be an integer >= ${min}`);
   return v;
 }
 
 function time(o: Fields, key: string, where: string): number {
   const v = o[key];
-  if (typeof v !== 'number' || !isValidTimestamp(v)) throw new SnapshotFormatError(`${where}.${key} must be an epoch-ms timestamp`);
+  if (typeof v !== 'number' || !isValidTimestamp(v))
+    throw new SnapshotFormatError(`${where}.${key} must be an epoch-ms timestamp`);
   return v;
 }
 
 function oneOf<T extends string>(o: Fields, key: string, values: readonly T[], where: string): T {
   const v = o[key];
   const found = values.find((x) => x === v);
-  if (found === undefined) throw new SnapshotFormatError(`${where}.${key} must be one of ${values.join(', ')}`);
+  if (found === undefined)
+    throw new SnapshotFormatError(`${where}.${key} must be one of ${values.join(', ')}`);
   return found;
 }
 
@@ -130,7 +150,12 @@ function decodeV1(body: string): ShopData {
   const printers = list(root['printers'], 'printers').map((raw, i): PrinterRecord => {
     const w = `printers[${i}]`;
     const o = record(raw, w);
-    return { id: str(o, 'id', w), company: str(o, 'company', w), model: str(o, 'model', w), createdAt: time(o, 'created_at', w) };
+    return {
+      id: str(o, 'id', w),
+      company: str(o, 'company', w),
+      model: str(o, 'model', w),
+      createdAt: time(o, 'created_at', w),
+    };
   });
   const filaments = list(root['filaments'], 'filaments').map((raw, i): FilamentRecord => {
     const w = `filaments[${i}]`;

@@ -78,9 +78,15 @@ export interface SetJobStatusCommand extends CommandBase {
   readonly status: JobStatus;
 }
 
-export type ShopCommand = CreatePrinterCommand | CreateFilamentCommand | CreatePrintJobCommand | SetJobStatusCommand;
+export type ShopCommand =
+  CreatePrinterCommand | CreateFilamentCommand | CreatePrintJobCommand | SetJobStatusCommand;
 export type ShopCommandType = ShopCommand['type'];
-export const COMMAND_TYPES = ['printer.create', 'filament.create', 'print_job.create', 'print_job.status'] as const satisfies readonly ShopCommandType[];
+export const COMMAND_TYPES = [
+  'printer.create',
+  'filament.create',
+  'print_job.create',
+  'print_job.status',
+] as const satisfies readonly ShopCommandType[];
 
 // ---------------------------------------------------------------------------------------
 // Views (what queries and successful results return; timestamps are ISO-8601 UTC strings)

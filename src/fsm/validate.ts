@@ -33,7 +33,8 @@ function gramsProblem(value: unknown, where: string, min: number): string | null
 }
 
 function enumProblem(value: unknown, values: readonly string[], where: string): string | null {
-  if (typeof value !== 'string' || !values.includes(value)) return `${where} must be one of ${values.join(', ')}`;
+  if (typeof value !== 'string' || !values.includes(value))
+    return `${where} must be one of ${values.join(', ')}`;
   return null;
 }
 
@@ -42,7 +43,12 @@ function first(...problems: (string | null)[]): string | null {
   return null;
 }
 
-function objectProblem(value: unknown, where: string, check: (o: Fields) => string | null, allowed: readonly string[]): string | null {
+function objectProblem(
+  value: unknown,
+  where: string,
+  check: (o: Fields) => string | null,
+  allowed: readonly string[],
+): string | null {
   if (!isRecord(value)) return `${where} must be an object`;
   return unknownField(value, allowed, where) ?? check(value);
 }
@@ -52,7 +58,11 @@ function idempotencyProblem(value: unknown): string | null {
   return objectProblem(
     value,
     'idempotency',
-    (o) => first(textProblem(o['key'], 'idempotency.key'), textProblem(o['fingerprint'], 'idempotency.fingerprint')),
+    (o) =>
+      first(
+        textProblem(o['key'], 'idempotency.key'),
+        textProblem(o['fingerprint'], 'idempotency.fingerprint'),
+      ),
     ['key', 'fingerprint'],
   );
 }
@@ -67,7 +77,8 @@ export function commandProblem(value: unknown): string | null {
     return `unknown command type ${JSON.stringify(type)}: expected one of ${COMMAND_TYPES.join(', ')}`;
   }
   const at = value['at'];
-  if (typeof at !== 'number' || !isValidTimestamp(at)) return 'at must be an integer epoch-milliseconds timestamp between 1970 and 9999';
+  if (typeof at !== 'number' || !isValidTimestamp(at))
+    return 'at must be an integer epoch-milliseconds timestamp between 1970 and 9999';
   const idem = idempotencyProblem(value['idempotency']);
   if (idem !== null) return idem;
   switch (type) {
@@ -77,7 +88,12 @@ export function commandProblem(value: unknown): string | null {
         objectProblem(
           value['printer'],
           'printer',
-          (p) => first(textProblem(p['id'], 'printer.id'), textProblem(p['company'], 'printer.company'), textProblem(p['model'], 'printer.model')),
+          (p) =>
+            first(
+              textProblem(p['id'], 'printer.id'),
+              textProblem(p['company'], 'printer.company'),
+              textProblem(p['model'], 'printer.model'),
+            ),
           ['id', 'company', 'model'],
         )
       );
@@ -116,7 +132,10 @@ export function commandProblem(value: unknown): string | null {
         )
       );
     case 'print_job.status':
-      return unknownField(value, [...BASE_FIELDS, 'id', 'status'], type) ?? first(textProblem(value['id'], 'id'), enumProblem(value['status'], JOB_STATUSES, 'status'));
+      return (
+        unknownField(value, [...BASE_FIELDS, 'id', 'status'], type) ??
+        first(textProblem(value['id'], 'id'), enumProblem(value['status'], JOB_STATUSES, 'status'))
+      );
     default:
       return `unknown command type ${JSON.stringify(type)}`;
   }

@@ -34,7 +34,9 @@ export interface MetricsOptions {
 
 const PREFIX = 'raft3d_';
 /** Buckets from 50 µs to 2.5 s: a local write is well under a millisecond. */
-const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const LATENCY_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+];
 
 export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
@@ -43,11 +45,27 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registers = [registry];
   return {
     registry,
-    isLeader: new Gauge({ name: `${PREFIX}is_leader`, help: '1 if this node is the Raft leader, else 0', registers }),
+    isLeader: new Gauge({
+      name: `${PREFIX}is_leader`,
+      help: '1 if this node is the Raft leader, else 0',
+      registers,
+    }),
     term: new Gauge({ name: `${PREFIX}term`, help: 'Current Raft term', registers }),
-    commitIndex: new Gauge({ name: `${PREFIX}commit_index`, help: 'Highest log index known committed', registers }),
-    appliedIndex: new Gauge({ name: `${PREFIX}applied_index`, help: 'Highest log index applied to the state machine', registers }),
-    leaderChanges: new Counter({ name: `${PREFIX}leader_changes_total`, help: 'Times the known leader changed', registers }),
+    commitIndex: new Gauge({
+      name: `${PREFIX}commit_index`,
+      help: 'Highest log index known committed',
+      registers,
+    }),
+    appliedIndex: new Gauge({
+      name: `${PREFIX}applied_index`,
+      help: 'Highest log index applied to the state machine',
+      registers,
+    }),
+    leaderChanges: new Counter({
+      name: `${PREFIX}leader_changes_total`,
+      help: 'Times the known leader changed',
+      registers,
+    }),
     proposals: new Counter({
       name: `${PREFIX}proposals_total`,
       help: 'Proposals made on this node, by outcome',
@@ -66,7 +84,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       buckets: LATENCY_BUCKETS,
       registers,
     }),
-    snapshots: new Counter({ name: `${PREFIX}snapshots_total`, help: 'Snapshots taken by this node', registers }),
+    snapshots: new Counter({
+      name: `${PREFIX}snapshots_total`,
+      help: 'Snapshots taken by this node',
+      registers,
+    }),
     httpRequests: new Counter({
       name: `${PREFIX}http_requests_total`,
       help: 'HTTP requests served, by route and status code',

@@ -18,7 +18,11 @@ export class NotLeaderError extends NodeError {
     readonly leader: NodeId | null,
     readonly leaderApi: string | null,
   ) {
-    super(leader === null ? 'this node is not the leader and no leader is known' : `this node is not the leader; the leader is ${leader}`);
+    super(
+      leader === null
+        ? 'this node is not the leader and no leader is known'
+        : `this node is not the leader; the leader is ${leader}`,
+    );
     this.name = 'NotLeaderError';
   }
 }
@@ -38,7 +42,9 @@ export class TimeoutError extends NodeError {
   readonly code = 'timeout';
   readonly retryable = true;
   constructor(what: string, ms: number) {
-    super(`${what} did not complete within ${ms} ms (the cluster may have lost quorum); its outcome is unknown`);
+    super(
+      `${what} did not complete within ${ms} ms (the cluster may have lost quorum); its outcome is unknown`,
+    );
     this.name = 'TimeoutError';
   }
 }

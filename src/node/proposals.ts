@@ -32,7 +32,13 @@ export class ProposalTracker<R> {
     return new Promise<R>((resolve, reject) => {
       const previous = this.pending.get(index);
       // A new leadership reusing the index: the old one cannot commit any more.
-      if (previous) this.fail(index, previous, new ProposalLostError(`index ${index} was reused in term ${term}`), 'lost');
+      if (previous)
+        this.fail(
+          index,
+          previous,
+          new ProposalLostError(`index ${index} was reused in term ${term}`),
+          'lost',
+        );
       this.pending.set(index, { term, deadline: now + this.timeoutMs, started: now, resolve, reject });
     });
   }
@@ -65,7 +71,13 @@ export class ProposalTracker<R> {
   /** Entries up to `index` were replaced by a snapshot: their outcome is unknown here. */
   coveredBySnapshot(index: LogIndex): void {
     for (const [i, p] of this.pending) {
-      if (i <= index) this.fail(i, p, new ProposalLostError(`entry ${i} was folded into a snapshot from the leader`), 'lost');
+      if (i <= index)
+        this.fail(
+          i,
+          p,
+          new ProposalLostError(`entry ${i} was folded into a snapshot from the leader`),
+          'lost',
+        );
     }
   }
 

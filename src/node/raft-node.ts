@@ -9,16 +9,43 @@ import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { NotLeaderError as CoreNotLeaderError, RaftCore, SeededPrng } from '../raft/index.js';
-import type { ConfChange, Entry, HardState, LogIndex, Message, NodeId, Ready, Role, SnapshotMeta, Term } from '../raft/messages.js';
+import type {
+  ConfChange,
+  Entry,
+  HardState,
+  LogIndex,
+  Message,
+  NodeId,
+  Ready,
+  Role,
+  SnapshotMeta,
+  Term,
+} from '../raft/messages.js';
 import type { RaftStorage } from '../storage/index.js';
 import type { Transport } from '../transport/index.js';
 import type { Metrics } from '../metrics/index.js';
-import { NoLeaderError, NodeStoppedError, NotLeaderError, ProposalDroppedError, ProposalLostError, TimeoutError } from './errors.js';
+import {
+  NoLeaderError,
+  NodeStoppedError,
+  NotLeaderError,
+  ProposalDroppedError,
+  ProposalLostError,
+  TimeoutError,
+} from './errors.js';
 import { ProposalTracker } from './proposals.js';
 import { ReadTracker } from './reads.js';
 import { Listeners } from './listeners.js';
 import { coreView } from './core-view.js';
-import type { CommandCodec, DecodedEvent, EventsPage, NodeEvents, NodeOptions, NodeStatus, RoleChange, StateMachine } from './types.js';
+import type {
+  CommandCodec,
+  DecodedEvent,
+  EventsPage,
+  NodeEvents,
+  NodeOptions,
+  NodeStatus,
+  RoleChange,
+  StateMachine,
+} from './types.js';
 
 /** Work that must run between two Readies (e.g. compaction), or be cancelled on stop. */
 interface Task {
@@ -91,12 +118,16 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   }
 
   /** Loads persisted state, restores the FSM from the latest snapshot, starts the transport, ticks and the loop. */
-  static async start<C, R, S extends StateMachine<C, R>>(options: NodeOptions<C, R, S>): Promise<RaftNode<C, R, S>> {
+  static async start<C, R, S extends StateMachine<C, R>>(
+    options: NodeOptions<C, R, S>,
+  ): Promise<RaftNode<C, R, S>> {
     const persisted = await options.storage.load();
     // A first boot without the cluster's original members would let a joining node build its
     // configuration from the log alone and elect itself (split brain): refuse it loudly.
     if (persisted === null && options.initialVoters.length === 0) {
-      throw new Error(`node ${options.id}: first boot needs the cluster's initial voters (like etcd's --initial-cluster), got none`);
+      throw new Error(
+        `node ${options.id}: first boot needs the cluster's initial voters (like etcd's --initial-cluster), got none`,
+      );
     }
     const fsm = options.stateMachine();
     const config = {
@@ -121,7 +152,10 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     const view = coreView(core);
     node.term = view.term;
     node.savedVote = persisted?.hardState.vote ?? null;
-    node.logger.info({ id: options.id, term: view.term, applied: node.applied, restored: persisted !== null }, 'raft node starting');
+    node.logger.info(
+      { id: options.id, term: view.term, applied: node.applied, restored: persisted !== null },
+      'raft node starting',
+    );
     await options.transport.start((message) => node.receive(message));
     node.timer = setInterval(() => node.tick(), node.tickMs);
     node.loopDone = node.run();
@@ -263,7 +297,12 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       applied: this.applied,
       snapshotIndex: this.snapshotMeta?.index ?? 0,
       lastIndex: view.lastIndex,
-      peers: view.role === 'leader' ? view.progress.filter((p) => p.id !== this.id).map((p) => ({ ...p, lag: Math.max(0, view.lastIndex - p.match) })) : [],
+      peers:
+        view.role === 'leader'
+          ? view.progress
+              .filter((p) => p.id !== this.id)
+              .map((p) => ({ ...p, lag: Math.max(0, view.lastIndex - p.match) }))
+          : [],
       config: view.config,
       ready: this.isReady(),
     };
@@ -394,7 +433,9 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
-    const change = rd.softState ? this.onSoftState(rd.softState.role, rd.softState.leader, rd.softState.term) : null;
+    const change = rd.softState
+      ? this.onSoftState(rd.softState.role, rd.softState.leader, rd.softState.term)
+      : null;
     // 0. A leader's appends and heartbeats go out before its own write (dissertation §10.2.1):
     // its entries count towards commit only once persisted (the core counts the leader after
     // advance), so replicating them in parallel with the local fsync is safe, and it takes
@@ -457,7 +498,8 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       this.metrics.term.set(term);
       if (leader !== change.previousLeader && leader !== null) this.metrics.leaderChanges.inc();
     }
-    if (leader !== change.previousLeader && leader !== null) this.logger.info({ id: this.id, leader, term }, 'leader changed');
+    if (leader !== change.previousLeader && leader !== null)
+      this.logger.info({ id: this.id, leader, term }, 'leader changed');
     return change;
   }
 
@@ -469,7 +511,11 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       this.confChanges.failAll(lost);
     }
     if (change.leader !== change.previousLeader) {
-      this.reads.failUnanswered(new NoLeaderError(change.leader === null ? undefined : `the leader changed to ${change.leader}; retry the read`));
+      this.reads.failUnanswered(
+        new NoLeaderError(
+          change.leader === null ? undefined : `the leader changed to ${change.leader}; retry the read`,
+        ),
+      );
     }
     if (change.leader !== null && !this.caughtUp) queueMicrotask(() => this.catchUp());
     this.listeners.emit('role', change);
@@ -498,7 +544,10 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.learnPeers(meta.configContext);
     this.metrics?.appliedIndex.set(this.applied);
     this.listeners.emit('restored', { index: meta.index, term: meta.term });
-    this.logger.info({ id: this.id, index: meta.index, term: meta.term }, 'state machine restored from snapshot');
+    this.logger.info(
+      { id: this.id, index: meta.index, term: meta.term },
+      'state machine restored from snapshot',
+    );
   }
 
   private applyEntries(entries: readonly Entry[]): void {
@@ -519,14 +568,28 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
         this.proposals.applied(entry.index, entry.term, now, outcome);
         if (watching && command !== undefined) {
           const view = this.describe(command);
-          this.listeners.emit('applied', { index: entry.index, term: entry.term, type: view.type, payload: view.payload });
+          this.listeners.emit('applied', {
+            index: entry.index,
+            term: entry.term,
+            type: view.type,
+            payload: view.payload,
+          });
         }
       } else {
-        this.proposals.lose(entry.index, `a ${entry.type} entry from term ${entry.term} took index ${entry.index}`);
+        this.proposals.lose(
+          entry.index,
+          `a ${entry.type} entry from term ${entry.term} took index ${entry.index}`,
+        );
         if (entry.type === 'config') {
           this.applyConfChange(entry.change);
           this.confChanges.applied(entry.index, entry.term, now, { result: undefined });
-          if (watching) this.listeners.emit('applied', { index: entry.index, term: entry.term, type: 'config', payload: entry.change });
+          if (watching)
+            this.listeners.emit('applied', {
+              index: entry.index,
+              term: entry.term,
+              type: 'config',
+              payload: entry.change,
+            });
         } else {
           this.confChanges.lose(entry.index, `a no-op from term ${entry.term} took index ${entry.index}`);
         }
@@ -599,7 +662,9 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     if (this.stopped) return new NodeStoppedError();
     // The core may already know it lost leadership before this driver saw the Ready saying so.
     if (error instanceof CoreNotLeaderError) {
-      return error.leader === null || error.leader === this.id ? new NoLeaderError() : new NotLeaderError(error.leader, this.apiAddresses.get(error.leader) ?? null);
+      return error.leader === null || error.leader === this.id
+        ? new NoLeaderError()
+        : new NotLeaderError(error.leader, this.apiAddresses.get(error.leader) ?? null);
     }
     return new ProposalDroppedError(error instanceof Error ? error.message : String(error));
   }
@@ -616,7 +681,8 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   private decodeEntry(entry: Entry): DecodedEvent | null {
     if (entry.type === 'noop') return null;
-    if (entry.type === 'config') return { index: entry.index, term: entry.term, type: 'config', payload: entry.change };
+    if (entry.type === 'config')
+      return { index: entry.index, term: entry.term, type: 'config', payload: entry.change };
     try {
       const view = this.describe(this.codec.decode(entry.data));
       return { index: entry.index, term: entry.term, type: view.type, payload: view.payload };
@@ -627,7 +693,9 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 }
 
 function defaultDescribe(command: unknown): { type: string; payload: unknown } {
-  const type = typeof command === 'object' && command !== null && 'type' in command && typeof command.type === 'string' ? command.type : 'command';
+  const type =
+    typeof command === 'object' && command !== null && 'type' in command && typeof command.type === 'string'
+      ? command.type
+      : 'command';
   return { type, payload: command };
 }
-

@@ -99,4 +99,5 @@ export interface NodeEvents {
   restored: { readonly index: LogIndex; readonly term: Term };
 }
 
-export type EventsPage = { readonly events: DecodedEvent[]; readonly next: LogIndex } | { readonly compacted: LogIndex };
+export type EventsPage =
+  { readonly events: DecodedEvent[]; readonly next: LogIndex } | { readonly compacted: LogIndex };

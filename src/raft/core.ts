@@ -472,7 +472,14 @@ export class RaftCore {
 
   /** Index -1 tells the asking follower that this node cannot serve its ReadIndex. */
   private refuseRead(m: ReadIndexRequest): void {
-    this.send({ type: 'read-index-response', from: this.id, to: m.from, term: this.term, context: m.context, index: -1 });
+    this.send({
+      type: 'read-index-response',
+      from: this.id,
+      to: m.from,
+      term: this.term,
+      context: m.context,
+      index: -1,
+    });
   }
 
   private becomeFollower(term: Term, leader: NodeId | null): void {

@@ -61,13 +61,21 @@ async function main(): Promise<void> {
     options: { from: { type: 'string' }, data: { type: 'string' }, 'initial-cluster': { type: 'string' } },
   });
   if (!values.from || !values.data || !values['initial-cluster']) {
-    process.stderr.write('usage: npm run restore -- --from <backup.bin> --data <member data dir> --initial-cluster <id=host:port,...>\n');
+    process.stderr.write(
+      'usage: npm run restore -- --from <backup.bin> --data <member data dir> --initial-cluster <id=host:port,...>\n',
+    );
     process.exit(2);
   }
   const voters = [...parseMemberList(values['initial-cluster'], '--initial-cluster').keys()];
   try {
-    const hash = await restoreMember({ backup: readFileSync(values.from), dataDir: path.resolve(values.data), voters });
-    process.stdout.write(`restored ${values.from} into ${values.data} for members ${voters.join(',')}; state hash ${hash}\n`);
+    const hash = await restoreMember({
+      backup: readFileSync(values.from),
+      dataDir: path.resolve(values.data),
+      voters,
+    });
+    process.stdout.write(
+      `restored ${values.from} into ${values.data} for members ${voters.join(',')}; state hash ${hash}\n`,
+    );
   } catch (error) {
     process.stderr.write(`restore failed: ${(error as Error).message}\n`);
     process.exit(1);

@@ -17,7 +17,12 @@ export interface CallOptions {
   readonly headers?: Record<string, string>;
 }
 
-export async function call(base: string, method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+export async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers };
   let body: string | undefined;
   if (options.raw !== undefined) body = options.raw;
@@ -36,8 +41,14 @@ export async function call(base: string, method: string, path: string, options: 
   return { status: res.status, headers: res.headers, text, body: parsed };
 }
 
-export const get = (base: string, path: string, headers?: Record<string, string>): Promise<Answer> => call(base, 'GET', path, headers ? { headers } : {});
-export const post = (base: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer> =>
+export const get = (base: string, path: string, headers?: Record<string, string>): Promise<Answer> =>
+  call(base, 'GET', path, headers ? { headers } : {});
+export const post = (
+  base: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+): Promise<Answer> =>
   call(base, 'POST', path, { ...(body === undefined ? {} : { body }), ...(headers ? { headers } : {}) });
 
 export interface ProblemShape {
@@ -51,7 +62,12 @@ export interface ProblemShape {
 }
 
 /** Asserts an RFC 9457 problem with `status` and `code`, and returns its body. */
-export function assertProblem(t: ExecutionContext, answer: Answer, status: number, code?: string): ProblemShape {
+export function assertProblem(
+  t: ExecutionContext,
+  answer: Answer,
+  status: number,
+  code?: string,
+): ProblemShape {
   t.is(answer.status, status, `expected ${status}, got ${answer.status}: ${answer.text}`);
   t.regex(answer.headers.get('content-type') ?? '', /^application\/problem\+json/);
   const body = answer.body as ProblemShape;

@@ -38,7 +38,13 @@ test.serial('cluster status shows role, term, leader, indexes, peers and configu
   t.true(s.term >= 1);
   t.true(s.commit >= 1 && s.applied >= 1);
   t.deepEqual([...s.config.voters].sort(), ['n1', 'n2', 'n3']);
-  t.deepEqual(s.peers.map((p) => p.id).sort(), cluster.followers(leader.id).map((m) => m.id).sort());
+  t.deepEqual(
+    s.peers.map((p) => p.id).sort(),
+    cluster
+      .followers(leader.id)
+      .map((m) => m.id)
+      .sort(),
+  );
   for (const p of s.peers) t.true(Number.isInteger(p.match) && Number.isInteger(p.lag) && p.lag >= 0);
   const follower = cluster.followers(leader.id)[0]!;
   const fs = (await get(follower.url, '/cluster/status')).body as Status;
@@ -64,7 +70,12 @@ test.serial('leadership moves to the requested member, also when asked through a
   // Bad targets are refused.
   const now = await cluster.waitForLeader();
   assertProblem(t, await post(now.url, '/cluster/transfer-leadership', { to: 'n9' }), 400);
-  assertProblem(t, await post(now.url, '/cluster/transfer-leadership', { target: 'n2' }), 400, 'invalid_request');
+  assertProblem(
+    t,
+    await post(now.url, '/cluster/transfer-leadership', { target: 'n2' }),
+    400,
+    'invalid_request',
+  );
 });
 
 test.serial('a snapshot can be taken on any member', async (t) => {

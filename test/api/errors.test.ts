@@ -16,10 +16,22 @@ test.before(async () => {
   followerBase = cluster.followers(leader.id)[0]!.url;
   const setup = [
     post(base, '/api/v1/printers', { id: 'ep', company: 'Creality', model: 'Ender 3' }),
-    post(base, '/api/v1/filaments', { id: 'ef', type: 'PLA', color: 'Blue', total_weight_in_grams: 1000, remaining_weight_in_grams: 300 }),
+    post(base, '/api/v1/filaments', {
+      id: 'ef',
+      type: 'PLA',
+      color: 'Blue',
+      total_weight_in_grams: 1000,
+      remaining_weight_in_grams: 300,
+    }),
   ];
   for (const r of await Promise.all(setup)) if (r.status !== 201) throw new Error(`setup failed: ${r.text}`);
-  const job = await post(base, '/api/v1/print_jobs', { id: 'ej', printer_id: 'ep', filament_id: 'ef', filepath: 'a.gcode', print_weight_in_grams: 200 });
+  const job = await post(base, '/api/v1/print_jobs', {
+    id: 'ej',
+    printer_id: 'ep',
+    filament_id: 'ef',
+    filepath: 'a.gcode',
+    print_weight_in_grams: 200,
+  });
   if (job.status !== 201) throw new Error(`setup failed: ${job.text}`);
 });
 test.after.always(async () => {
@@ -27,22 +39,82 @@ test.after.always(async () => {
 });
 
 const invalidBodies: [string, string, unknown, string[]][] = [
-  ['printer with an unknown field', '/api/v1/printers', { company: 'A', model: 'B', colour: 'x' }, ['(body)']],
+  [
+    'printer with an unknown field',
+    '/api/v1/printers',
+    { company: 'A', model: 'B', colour: 'x' },
+    ['(body)'],
+  ],
   ['printer with an empty company', '/api/v1/printers', { company: '', model: 'B' }, ['company']],
   ['printer with a blank model', '/api/v1/printers', { company: 'A', model: '   ' }, ['model']],
   ['printer with a numeric company', '/api/v1/printers', { company: 5, model: 'B' }, ['company']],
-  ['printer with a __proto__ field', '/api/v1/printers', JSON.parse('{"__proto__": {"admin": true}, "company": "A", "model": "B"}'), ['(body)']],
+  [
+    'printer with a __proto__ field',
+    '/api/v1/printers',
+    JSON.parse('{"__proto__": {"admin": true}, "company": "A", "model": "B"}'),
+    ['(body)'],
+  ],
   ['printer missing its model', '/api/v1/printers', { company: 'A' }, ['model']],
-  ['printer with an id full of slashes', '/api/v1/printers', { id: '../x', company: 'A', model: 'B' }, ['id']],
-  ['filament of an unknown type', '/api/v1/filaments', { type: 'WOOD', color: 'red', total_weight_in_grams: 10 }, ['type']],
-  ['filament with fractional grams', '/api/v1/filaments', { type: 'PLA', color: 'red', total_weight_in_grams: 10.5 }, ['total_weight_in_grams']],
-  ['filament with grams as a string', '/api/v1/filaments', { type: 'PLA', color: 'red', total_weight_in_grams: '1000' }, ['total_weight_in_grams']],
-  ['filament with zero total', '/api/v1/filaments', { type: 'PLA', color: 'red', total_weight_in_grams: 0 }, ['total_weight_in_grams']],
-  ['filament with negative remaining', '/api/v1/filaments', { type: 'PLA', color: 'red', total_weight_in_grams: 10, remaining_weight_in_grams: -1 }, ['remaining_weight_in_grams']],
-  ['filament with remaining above total', '/api/v1/filaments', { type: 'PLA', color: 'red', total_weight_in_grams: 10, remaining_weight_in_grams: 11 }, ['remaining_weight_in_grams']],
-  ['job with zero weight', '/api/v1/print_jobs', { printer_id: 'ep', filament_id: 'ef', filepath: 'a.gcode', print_weight_in_grams: 0 }, ['print_weight_in_grams']],
-  ['job with an empty filepath', '/api/v1/print_jobs', { printer_id: 'ep', filament_id: 'ef', filepath: '', print_weight_in_grams: 1 }, ['filepath']],
-  ['job with an unknown field', '/api/v1/print_jobs', { printer_id: 'ep', filament_id: 'ef', filepath: 'a', print_weight_in_grams: 1, owner: 'me' }, ['(body)']],
+  [
+    'printer with an id full of slashes',
+    '/api/v1/printers',
+    { id: '../x', company: 'A', model: 'B' },
+    ['id'],
+  ],
+  [
+    'filament of an unknown type',
+    '/api/v1/filaments',
+    { type: 'WOOD', color: 'red', total_weight_in_grams: 10 },
+    ['type'],
+  ],
+  [
+    'filament with fractional grams',
+    '/api/v1/filaments',
+    { type: 'PLA', color: 'red', total_weight_in_grams: 10.5 },
+    ['total_weight_in_grams'],
+  ],
+  [
+    'filament with grams as a string',
+    '/api/v1/filaments',
+    { type: 'PLA', color: 'red', total_weight_in_grams: '1000' },
+    ['total_weight_in_grams'],
+  ],
+  [
+    'filament with zero total',
+    '/api/v1/filaments',
+    { type: 'PLA', color: 'red', total_weight_in_grams: 0 },
+    ['total_weight_in_grams'],
+  ],
+  [
+    'filament with negative remaining',
+    '/api/v1/filaments',
+    { type: 'PLA', color: 'red', total_weight_in_grams: 10, remaining_weight_in_grams: -1 },
+    ['remaining_weight_in_grams'],
+  ],
+  [
+    'filament with remaining above total',
+    '/api/v1/filaments',
+    { type: 'PLA', color: 'red', total_weight_in_grams: 10, remaining_weight_in_grams: 11 },
+    ['remaining_weight_in_grams'],
+  ],
+  [
+    'job with zero weight',
+    '/api/v1/print_jobs',
+    { printer_id: 'ep', filament_id: 'ef', filepath: 'a.gcode', print_weight_in_grams: 0 },
+    ['print_weight_in_grams'],
+  ],
+  [
+    'job with an empty filepath',
+    '/api/v1/print_jobs',
+    { printer_id: 'ep', filament_id: 'ef', filepath: '', print_weight_in_grams: 1 },
+    ['filepath'],
+  ],
+  [
+    'job with an unknown field',
+    '/api/v1/print_jobs',
+    { printer_id: 'ep', filament_id: 'ef', filepath: 'a', print_weight_in_grams: 1, owner: 'me' },
+    ['(body)'],
+  ],
 ];
 
 for (const [name, path, body, fields] of invalidBodies) {
@@ -58,19 +130,53 @@ for (const [name, path, body, fields] of invalidBodies) {
 }
 
 test('400 when a job is created with a status other than Queued; Queued itself is fine', async (t) => {
-  assertProblem(t, await post(base, '/api/v1/print_jobs', { printer_id: 'ep', filament_id: 'ef', filepath: 'a', print_weight_in_grams: 1, status: 'Running' }), 400, 'status_not_allowed');
-  const ok = await post(base, '/api/v1/print_jobs', { printer_id: 'ep', filament_id: 'ef', filepath: 'a', print_weight_in_grams: 1, status: 'queued' });
+  assertProblem(
+    t,
+    await post(base, '/api/v1/print_jobs', {
+      printer_id: 'ep',
+      filament_id: 'ef',
+      filepath: 'a',
+      print_weight_in_grams: 1,
+      status: 'Running',
+    }),
+    400,
+    'status_not_allowed',
+  );
+  const ok = await post(base, '/api/v1/print_jobs', {
+    printer_id: 'ep',
+    filament_id: 'ef',
+    filepath: 'a',
+    print_weight_in_grams: 1,
+    status: 'queued',
+  });
   t.is(ok.status, 201, ok.text);
 });
 
 test('400 for a body that is not an object, or no body at all', async (t) => {
-  assertProblem(t, await call(base, 'POST', '/api/v1/printers', { raw: '[1,2]', headers: { 'content-type': 'application/json' } }), 400);
-  assertProblem(t, await call(base, 'POST', '/api/v1/printers', { raw: '"x"', headers: { 'content-type': 'application/json' } }), 400);
+  assertProblem(
+    t,
+    await call(base, 'POST', '/api/v1/printers', {
+      raw: '[1,2]',
+      headers: { 'content-type': 'application/json' },
+    }),
+    400,
+  );
+  assertProblem(
+    t,
+    await call(base, 'POST', '/api/v1/printers', {
+      raw: '"x"',
+      headers: { 'content-type': 'application/json' },
+    }),
+    400,
+  );
   assertProblem(t, await post(base, '/api/v1/printers'), 400, 'invalid_request');
 });
 
 test('400 for malformed JSON', async (t) => {
-  const answer = await call(base, 'POST', '/api/v1/printers', { raw: '{"company": "A",', headers: { 'content-type': 'application/json' } });
+  const answer = await call(base, 'POST', '/api/v1/printers', {
+    raw: '{"company": "A",',
+    headers: { 'content-type': 'application/json' },
+  });
   assertProblem(t, answer, 400, 'malformed_json');
 });
 
@@ -80,14 +186,35 @@ test('413 for a body over the 64 KiB limit', async (t) => {
 });
 
 test('415 for a body that is not JSON', async (t) => {
-  assertProblem(t, await call(base, 'POST', '/api/v1/printers', { raw: 'company=A&model=B', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported_media_type');
-  assertProblem(t, await call(base, 'POST', '/api/v1/printers', { raw: '{"company":"A","model":"B"}', headers: { 'content-type': 'text/plain' } }), 415);
-  const latin1 = { raw: '{"company":"A","model":"B"}', headers: { 'content-type': 'application/json; charset=iso-8859-1' } };
+  assertProblem(
+    t,
+    await call(base, 'POST', '/api/v1/printers', {
+      raw: 'company=A&model=B',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    }),
+    415,
+    'unsupported_media_type',
+  );
+  assertProblem(
+    t,
+    await call(base, 'POST', '/api/v1/printers', {
+      raw: '{"company":"A","model":"B"}',
+      headers: { 'content-type': 'text/plain' },
+    }),
+    415,
+  );
+  const latin1 = {
+    raw: '{"company":"A","model":"B"}',
+    headers: { 'content-type': 'application/json; charset=iso-8859-1' },
+  };
   assertProblem(t, await call(base, 'POST', '/api/v1/printers', latin1), 415, 'unsupported_media_type');
 });
 
 test('a +json media type and an explicit UTF-8 charset are accepted', async (t) => {
-  const vendor = { raw: '{"company":"Anker","model":"M5"}', headers: { 'content-type': 'application/vnd.raft3d+json; charset="UTF-8"' } };
+  const vendor = {
+    raw: '{"company":"Anker","model":"M5"}',
+    headers: { 'content-type': 'application/vnd.raft3d+json; charset="UTF-8"' },
+  };
   const answer = await call(base, 'POST', '/api/v1/printers', vendor);
   t.is(answer.status, 201, JSON.stringify(answer.body));
 });
@@ -112,11 +239,41 @@ test('404 for unknown ids of every kind', async (t) => {
   assertProblem(t, await get(base, '/api/v1/printers/nope/print_jobs'), 404, 'printer_not_found');
   assertProblem(t, await get(base, '/api/v1/filaments/nope'), 404, 'filament_not_found');
   assertProblem(t, await get(base, '/api/v1/print_jobs/nope'), 404, 'print_job_not_found');
-  assertProblem(t, await post(base, '/api/v1/print_jobs/nope/status?status=Running'), 404, 'print_job_not_found');
-  assertProblem(t, await post(base, '/api/v1/print_jobs', { printer_id: 'nope', filament_id: 'ef', filepath: 'a', print_weight_in_grams: 1 }), 404, 'printer_not_found');
-  assertProblem(t, await post(base, '/api/v1/print_jobs', { printer_id: 'ep', filament_id: 'nope', filepath: 'a', print_weight_in_grams: 1 }), 404, 'filament_not_found');
+  assertProblem(
+    t,
+    await post(base, '/api/v1/print_jobs/nope/status?status=Running'),
+    404,
+    'print_job_not_found',
+  );
+  assertProblem(
+    t,
+    await post(base, '/api/v1/print_jobs', {
+      printer_id: 'nope',
+      filament_id: 'ef',
+      filepath: 'a',
+      print_weight_in_grams: 1,
+    }),
+    404,
+    'printer_not_found',
+  );
+  assertProblem(
+    t,
+    await post(base, '/api/v1/print_jobs', {
+      printer_id: 'ep',
+      filament_id: 'nope',
+      filepath: 'a',
+      print_weight_in_grams: 1,
+    }),
+    404,
+    'filament_not_found',
+  );
   // Through a follower the forwarded answer is the same problem.
-  assertProblem(t, await post(followerBase, '/api/v1/print_jobs/nope/status?status=Running'), 404, 'print_job_not_found');
+  assertProblem(
+    t,
+    await post(followerBase, '/api/v1/print_jobs/nope/status?status=Running'),
+    404,
+    'print_job_not_found',
+  );
 });
 
 test('404 for an unknown route and 405 for a wrong method', async (t) => {
@@ -127,31 +284,75 @@ test('404 for an unknown route and 405 for a wrong method', async (t) => {
 });
 
 test('409 for a duplicate id', async (t) => {
-  const problem = assertProblem(t, await post(base, '/api/v1/printers', { id: 'ep', company: 'X', model: 'Y' }), 409, 'duplicate_id');
+  const problem = assertProblem(
+    t,
+    await post(base, '/api/v1/printers', { id: 'ep', company: 'X', model: 'Y' }),
+    409,
+    'duplicate_id',
+  );
   t.is(problem['id'], 'ep');
-  assertProblem(t, await post(followerBase, '/api/v1/filaments', { id: 'ef', type: 'ABS', color: 'red', total_weight_in_grams: 5 }), 409, 'duplicate_id');
+  assertProblem(
+    t,
+    await post(followerBase, '/api/v1/filaments', {
+      id: 'ef',
+      type: 'ABS',
+      color: 'red',
+      total_weight_in_grams: 5,
+    }),
+    409,
+    'duplicate_id',
+  );
 });
 
 test('409 when a job weighs more than the filament has available (reservations count)', async (t) => {
   // ef: 300 g remaining, 200 g reserved by ej (and maybe 1 g by another test's job).
-  const problem = assertProblem(t, await post(base, '/api/v1/print_jobs', { printer_id: 'ep', filament_id: 'ef', filepath: 'b.gcode', print_weight_in_grams: 150 }), 409, 'filament_capacity');
+  const problem = assertProblem(
+    t,
+    await post(base, '/api/v1/print_jobs', {
+      printer_id: 'ep',
+      filament_id: 'ef',
+      filepath: 'b.gcode',
+      print_weight_in_grams: 150,
+    }),
+    409,
+    'filament_capacity',
+  );
   t.is(problem['requested'], 150);
   t.true(typeof problem['available'] === 'number' && problem['available'] <= 100);
 });
 
 test('409 for a status transition that is not allowed', async (t) => {
-  const job = await post(base, '/api/v1/print_jobs', { printer_id: 'ep', filament_id: 'ef', filepath: 'c.gcode', print_weight_in_grams: 1 });
+  const job = await post(base, '/api/v1/print_jobs', {
+    printer_id: 'ep',
+    filament_id: 'ef',
+    filepath: 'c.gcode',
+    print_weight_in_grams: 1,
+  });
   t.is(job.status, 201, job.text);
   const id = (job.body as { id: string }).id;
-  const problem = assertProblem(t, await post(base, `/api/v1/print_jobs/${id}/status?status=Done`), 409, 'invalid_transition');
+  const problem = assertProblem(
+    t,
+    await post(base, `/api/v1/print_jobs/${id}/status?status=Done`),
+    409,
+    'invalid_transition',
+  );
   t.is(problem['from'], 'Queued');
   t.is(problem['to'], 'Done');
   t.is((await post(base, `/api/v1/print_jobs/${id}/status?status=Canceled`)).status, 200);
-  assertProblem(t, await post(base, `/api/v1/print_jobs/${id}/status?status=Running`), 409, 'invalid_transition');
+  assertProblem(
+    t,
+    await post(base, `/api/v1/print_jobs/${id}/status?status=Running`),
+    409,
+    'invalid_transition',
+  );
 });
 
 test('a request with the wrong method on an id route or odd paths never yields a 500', async (t) => {
-  for (const path of ['/api/v1/printers/%E0%A4%A', '/api/v1/print_jobs/a%2Fb', '/api/v1/filaments/' + 'x'.repeat(300)]) {
+  for (const path of [
+    '/api/v1/printers/%E0%A4%A',
+    '/api/v1/print_jobs/a%2Fb',
+    '/api/v1/filaments/' + 'x'.repeat(300),
+  ]) {
     const answer = await get(base, path);
     t.true(answer.status >= 400 && answer.status < 500, `${path}: ${answer.status} ${answer.text}`);
     t.notRegex(answer.text, /\n\s+at /);

@@ -29,7 +29,12 @@ interface Page {
 }
 
 /** Reads an SSE stream until `done(text)` holds or the timeout passes; returns what arrived. */
-async function readStream(url: string, headers: Record<string, string>, done: (text: string) => boolean, timeoutMs = 5_000): Promise<{ text: string; contentType: string }> {
+async function readStream(
+  url: string,
+  headers: Record<string, string>,
+  done: (text: string) => boolean,
+  timeoutMs = 5_000,
+): Promise<{ text: string; contentType: string }> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const res = await fetch(url, { headers, signal: controller.signal });
@@ -54,7 +59,11 @@ async function readStream(url: string, headers: Record<string, string>, done: (t
 
 test.serial('events page through the applied history in log order', async (t) => {
   const leader = await cluster.waitForLeader();
-  for (let i = 0; i < 5; i++) t.is((await post(leader.url, '/api/v1/printers', { id: `ev${i}`, company: 'C', model: 'M' })).status, 201);
+  for (let i = 0; i < 5; i++)
+    t.is(
+      (await post(leader.url, '/api/v1/printers', { id: `ev${i}`, company: 'C', model: 'M' })).status,
+      201,
+    );
   const all = await get(leader.url, '/api/v1/events?after=0&limit=1000');
   t.is(all.status, 200, all.text);
   const page = all.body as Page;
@@ -65,7 +74,10 @@ test.serial('events page through the applied history in log order', async (t) =>
   );
   for (const e of page.events) t.true(Number.isInteger(e.index) && Number.isInteger(e.term) && e.term > 0);
   const indexes = page.events.map((e) => e.index);
-  t.deepEqual(indexes, [...indexes].sort((a, b) => a - b));
+  t.deepEqual(
+    indexes,
+    [...indexes].sort((a, b) => a - b),
+  );
   // Paging with a small limit visits the same events.
   const seen: number[] = [];
   let after = 0;
@@ -89,9 +101,16 @@ test.serial('events page through the applied history in log order', async (t) =>
 test.serial('SSE streams newly applied events with id: = index and heartbeat comments', async (t) => {
   const leader = await cluster.waitForLeader();
   const follower = cluster.followers(leader.id)[0]!;
-  const streaming = readStream(`${follower.url}/api/v1/events?watch=true`, {}, (text) => text.includes('sse-printer') && text.includes(': ping'));
+  const streaming = readStream(
+    `${follower.url}/api/v1/events?watch=true`,
+    {},
+    (text) => text.includes('sse-printer') && text.includes(': ping'),
+  );
   await new Promise((r) => setTimeout(r, 100));
-  t.is((await post(leader.url, '/api/v1/printers', { id: 'sse-printer', company: 'C', model: 'M' })).status, 201);
+  t.is(
+    (await post(leader.url, '/api/v1/printers', { id: 'sse-printer', company: 'C', model: 'M' })).status,
+    201,
+  );
   const { text, contentType } = await streaming;
   t.regex(contentType, /^text\/event-stream/);
   const block = text.split('\n\n').find((b) => b.includes('sse-printer'));
@@ -110,15 +129,25 @@ test.serial('SSE resumes after Last-Event-ID, replaying what was missed', async 
   t.is(r1.status, 201);
   const page = (await get(leader.url, '/api/v1/events?after=0&limit=1000')).body as Page;
   const mark = page.events.find((e) => e.payload['id'] === 'resume-1')!.index;
-  t.is((await post(leader.url, '/api/v1/printers', { id: 'resume-2', company: 'C', model: 'M' })).status, 201);
-  const { text } = await readStream(`${leader.url}/api/v1/events?watch=true`, { 'Last-Event-ID': String(mark) }, (s) => s.includes('resume-2'));
+  t.is(
+    (await post(leader.url, '/api/v1/printers', { id: 'resume-2', company: 'C', model: 'M' })).status,
+    201,
+  );
+  const { text } = await readStream(
+    `${leader.url}/api/v1/events?watch=true`,
+    { 'Last-Event-ID': String(mark) },
+    (s) => s.includes('resume-2'),
+  );
   t.true(text.includes('resume-2'), text);
   t.false(text.includes('"resume-1"'), 'events up to Last-Event-ID are not repeated');
 });
 
 test.serial('410 with the earliest index once the history was compacted by a snapshot', async (t) => {
   const leader = await cluster.waitForLeader();
-  t.is((await post(leader.url, '/api/v1/printers', { id: 'before-snap', company: 'C', model: 'M' })).status, 201);
+  t.is(
+    (await post(leader.url, '/api/v1/printers', { id: 'before-snap', company: 'C', model: 'M' })).status,
+    201,
+  );
   const snap = await post(leader.url, '/cluster/snapshot');
   t.is(snap.status, 200, snap.text);
   const { index } = snap.body as { index: number };
@@ -129,11 +158,16 @@ test.serial('410 with the earliest index once the history was compacted by a sna
   const tail = await get(leader.url, `/api/v1/events?after=${index}`);
   t.is(tail.status, 200);
   // Writes keep working after compaction and show up after the snapshot point.
-  t.is((await post(leader.url, '/api/v1/printers', { id: 'after-snap', company: 'C', model: 'M' })).status, 201);
+  t.is(
+    (await post(leader.url, '/api/v1/printers', { id: 'after-snap', company: 'C', model: 'M' })).status,
+    201,
+  );
   const newer = (await get(leader.url, `/api/v1/events?after=${index}`)).body as Page;
   t.true(newer.events.some((e) => e.payload['id'] === 'after-snap'));
   // An SSE watch from before the snapshot is told where history starts.
-  const { text } = await readStream(`${leader.url}/api/v1/events?watch=true&after=0`, {}, (s) => s.includes('after-snap'));
+  const { text } = await readStream(`${leader.url}/api/v1/events?watch=true&after=0`, {}, (s) =>
+    s.includes('after-snap'),
+  );
   t.regex(text, /event: compacted/);
   t.true(text.includes('after-snap'));
 });

@@ -17,7 +17,12 @@ test('a forwarded write passes back the leader header, Location and status', asy
   t.is(answer.headers.get('location'), '/api/v1/printers/fw1');
   t.regex(answer.headers.get('content-type') ?? '', /application\/json/);
   // A request that was already forwarded once is never forwarded again.
-  const looped = await post(follower.url, '/api/v1/printers', { id: 'fw2', company: 'C', model: 'M' }, { [FORWARDED_HEADER]: 'n9' });
+  const looped = await post(
+    follower.url,
+    '/api/v1/printers',
+    { id: 'fw2', company: 'C', model: 'M' },
+    { [FORWARDED_HEADER]: 'n9' },
+  );
   const problem = assertProblem(t, looped, 503, 'not_leader');
   t.is(problem['leader'], leader.id);
 });

@@ -20,7 +20,13 @@ class FailingStorage extends MemoryStorage {
 
 test('a storage failure makes /healthz and /readyz answer 503 and writes fail', async (t) => {
   const storage = new FailingStorage();
-  const node = await startShopNode({ id: 'h1', initialVoters: ['h1'], storage, transport: new InProcessTransport(new InProcessHub(), 'h1'), tickMs: 10 });
+  const node = await startShopNode({
+    id: 'h1',
+    initialVoters: ['h1'],
+    storage,
+    transport: new InProcessTransport(new InProcessHub(), 'h1'),
+    tickMs: 10,
+  });
   const app = createApp({ node });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -44,7 +50,12 @@ test('a storage failure makes /healthz and /readyz answer 503 and writes fail', 
 
 test('a first boot without initial voters is refused', async (t) => {
   await t.throwsAsync(
-    startShopNode({ id: 'j1', initialVoters: [], storage: new MemoryStorage(), transport: new InProcessTransport(new InProcessHub(), 'j1') }),
+    startShopNode({
+      id: 'j1',
+      initialVoters: [],
+      storage: new MemoryStorage(),
+      transport: new InProcessTransport(new InProcessHub(), 'j1'),
+    }),
     { message: /initial voters/ },
   );
 });

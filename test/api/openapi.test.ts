@@ -23,7 +23,13 @@ test.after.always(async () => {
 });
 
 type Doc = {
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string }; example?: unknown }> } }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      { requestBody?: { content: Record<string, { schema: { $ref?: string }; example?: unknown }> } }
+    >
+  >;
   components: { schemas: Record<string, { required?: string[]; properties?: Record<string, unknown> }> };
 };
 const doc = openApiDocument as unknown as Doc;
@@ -32,7 +38,9 @@ const HTTP_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', '
 function documented(): string[] {
   const out: string[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
-    for (const method of Object.keys(item)) if (HTTP_METHODS.has(method)) out.push(`${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`);
+    for (const method of Object.keys(item))
+      if (HTTP_METHODS.has(method))
+        out.push(`${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`);
   }
   return out.sort();
 }
@@ -83,14 +91,20 @@ test('every example request body passes the zod schema of its route', (t) => {
     t.true(schema.safeParse(EXAMPLES[name]).success, name);
   }
   // The request schemas in the document refuse unknown fields, like zod does.
-  for (const name of Object.keys(schemas)) t.is((doc.components.schemas[name] as { additionalProperties?: boolean }).additionalProperties, false, name);
+  for (const name of Object.keys(schemas))
+    t.is(
+      (doc.components.schemas[name] as { additionalProperties?: boolean }).additionalProperties,
+      false,
+      name,
+    );
 });
 
 function assertDocumentedShape(t: ExecutionContext, schemaName: string, value: unknown): void {
   const schema = doc.components.schemas[schemaName]!;
   const keys = Object.keys(value as object).sort();
   t.deepEqual(keys, Object.keys(schema.properties ?? {}).sort(), `${schemaName} fields`);
-  for (const required of schema.required ?? []) t.true(required in (value as object), `${schemaName}.${required}`);
+  for (const required of schema.required ?? [])
+    t.true(required in (value as object), `${schemaName}.${required}`);
 }
 
 test('real responses carry exactly the documented fields', async (t) => {
@@ -105,9 +119,11 @@ test('real responses carry exactly the documented fields', async (t) => {
   t.is(job.status, 201, job.text);
   assertDocumentedShape(t, 'PrintJob', job.body);
   const problem = await get(base, '/api/v1/printers/none');
-  for (const required of doc.components.schemas['Problem']!.required ?? []) t.true(required in (problem.body as object), required);
+  for (const required of doc.components.schemas['Problem']!.required ?? [])
+    t.true(required in (problem.body as object), required);
   const status = await get(base, '/cluster/status');
-  for (const required of doc.components.schemas['ClusterStatus']!.required ?? []) t.true(required in (status.body as object), required);
+  for (const required of doc.components.schemas['ClusterStatus']!.required ?? [])
+    t.true(required in (status.body as object), required);
   const events = await get(base, '/api/v1/events');
   assertDocumentedShape(t, 'EventsPage', events.body);
   for (const e of (events.body as { events: unknown[] }).events) assertDocumentedShape(t, 'Event', e);

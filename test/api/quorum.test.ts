@@ -10,12 +10,20 @@ test('with two of three members cut off, writes fail with 503/504 and nothing is
   const cluster = await InProcessCluster.start({ size: 3, proposalTimeoutMs: 1_500 });
   t.teardown(() => cluster.stop());
   const leader = await cluster.waitForLeader();
-  t.is((await post(leader.url, '/api/v1/printers', { id: 'q-before', company: 'C', model: 'M' })).status, 201);
+  t.is(
+    (await post(leader.url, '/api/v1/printers', { id: 'q-before', company: 'C', model: 'M' })).status,
+    201,
+  );
   const [a, b] = cluster.followers(leader.id);
   cluster.isolate(a!.id);
   cluster.isolate(b!.id);
   const key = { 'Idempotency-Key': 'q-during' };
-  const during = await post(leader.url, '/api/v1/printers', { id: 'q-during', company: 'C', model: 'M' }, key);
+  const during = await post(
+    leader.url,
+    '/api/v1/printers',
+    { id: 'q-during', company: 'C', model: 'M' },
+    key,
+  );
   t.true(during.status === 503 || during.status === 504, `got ${during.status}: ${during.text}`);
   assertProblem(t, during, during.status);
   t.truthy(during.headers.get('retry-after'));
@@ -36,7 +44,9 @@ test('with two of three members cut off, writes fail with 503/504 and nothing is
   const retry = await post(next.url, '/api/v1/printers', { id: 'q-during', company: 'C', model: 'M' }, key);
   t.is(retry.status, 201, retry.text);
   await cluster.waitForApplied(next.node.status().applied);
-  const states = await Promise.all(cluster.members.map(async (m) => (await get(m.url, '/api/v1/printers?consistency=stale')).text));
+  const states = await Promise.all(
+    cluster.members.map(async (m) => (await get(m.url, '/api/v1/printers?consistency=stale')).text),
+  );
   t.is(new Set(states).size, 1, `members disagree (seed ${cluster.seed}): ${states.join(' | ')}`);
   const ids = (JSON.parse(states[0]!) as { id: string }[]).map((p) => p.id);
   t.is(ids.filter((id) => id === 'q-during').length, 1);
@@ -56,7 +66,9 @@ test('a leader that keeps leading without a quorum answers a write with 504 once
   // A write after healing orders everything before it: once every member applied it, compare.
   t.is((await post(next.url, '/api/v1/printers', { id: 'sync', company: 'C', model: 'M' })).status, 201);
   await cluster.waitForApplied(next.node.status().applied);
-  const states = await Promise.all(cluster.members.map(async (m) => (await get(m.url, '/api/v1/printers?consistency=stale')).text));
+  const states = await Promise.all(
+    cluster.members.map(async (m) => (await get(m.url, '/api/v1/printers?consistency=stale')).text),
+  );
   t.is(new Set(states).size, 1, `members disagree (seed ${cluster.seed}): ${states.join(' | ')}`);
 });
 
@@ -68,7 +80,12 @@ test('a member with no leader at all answers writes and linearizable reads with 
   const lonely = cluster.members[0]!;
   for (let i = 0; i < 300 && lonely.node.leaderId() !== null; i++) await sleep(10);
   t.is(lonely.node.leaderId(), null);
-  assertProblem(t, await post(lonely.url, '/api/v1/printers', { company: 'C', model: 'M' }), 503, 'no_leader');
+  assertProblem(
+    t,
+    await post(lonely.url, '/api/v1/printers', { company: 'C', model: 'M' }),
+    503,
+    'no_leader',
+  );
   assertProblem(t, await get(lonely.url, '/api/v1/printers'), 503, 'no_leader');
   assertProblem(t, await get(lonely.url, '/api/v1/printers?consistency=leader'), 503, 'no_leader');
   t.is((await get(lonely.url, '/api/v1/printers?consistency=stale')).status, 200);

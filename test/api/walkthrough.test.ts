@@ -16,7 +16,12 @@ test.after.always(async () => {
   await cluster.stop();
 });
 
-async function walkthrough(t: ExecutionContext, base: string, suffix: string, expectLeader: string): Promise<void> {
+async function walkthrough(
+  t: ExecutionContext,
+  base: string,
+  suffix: string,
+  expectLeader: string,
+): Promise<void> {
   const p = `p${suffix}`;
   const f = `f${suffix}`;
   const j = `j${suffix}`;
@@ -34,7 +39,13 @@ async function walkthrough(t: ExecutionContext, base: string, suffix: string, ex
     remaining_weight_in_grams: 1000,
   });
   t.is(filament.status, 201, filament.text);
-  t.like(filament.body, { id: f, type: 'PLA', remaining_weight_in_grams: 1000, reserved_weight_in_grams: 0, available_weight_in_grams: 1000 });
+  t.like(filament.body, {
+    id: f,
+    type: 'PLA',
+    remaining_weight_in_grams: 1000,
+    reserved_weight_in_grams: 0,
+    available_weight_in_grams: 1000,
+  });
 
   const job = await post(base, '/api/v1/print_jobs', {
     id: j,
@@ -50,7 +61,11 @@ async function walkthrough(t: ExecutionContext, base: string, suffix: string, ex
   t.regex(created.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 
   const reserved = await get(base, `/api/v1/filaments/${f}`);
-  t.like(reserved.body, { remaining_weight_in_grams: 1000, reserved_weight_in_grams: 100, available_weight_in_grams: 900 });
+  t.like(reserved.body, {
+    remaining_weight_in_grams: 1000,
+    reserved_weight_in_grams: 100,
+    available_weight_in_grams: 900,
+  });
 
   const running = await post(base, `/api/v1/print_jobs/${j}/status?status=Running`);
   t.is(running.status, 200, running.text);
@@ -63,7 +78,11 @@ async function walkthrough(t: ExecutionContext, base: string, suffix: string, ex
   const filaments = await get(base, '/api/v1/filaments');
   t.is(filaments.status, 200);
   const mine = (filaments.body as { id: string }[]).find((x) => x.id === f);
-  t.like(mine, { remaining_weight_in_grams: 900, reserved_weight_in_grams: 0, available_weight_in_grams: 900 });
+  t.like(mine, {
+    remaining_weight_in_grams: 900,
+    reserved_weight_in_grams: 0,
+    available_weight_in_grams: 900,
+  });
 
   const printers = await get(base, '/api/v1/printers');
   t.true((printers.body as { id: string }[]).some((x) => x.id === p));
@@ -96,10 +115,7 @@ test.serial('the seed walkthrough works through a follower (writes forwarded to 
   await cluster.waitForApplied(leader.node.status().applied);
   for (const m of cluster.members) {
     const stale = await get(m.url, '/api/v1/printers?consistency=stale');
-    t.deepEqual(
-      (stale.body as { id: string }[]).map((x) => x.id).sort(),
-      ['p-follower', 'p-leader'],
-    );
+    t.deepEqual((stale.body as { id: string }[]).map((x) => x.id).sort(), ['p-follower', 'p-leader']);
   }
 });
 
@@ -110,11 +126,20 @@ test.serial('ids are generated when absent, status accepted case-insensitively w
   t.is(printer.status, 201, printer.text);
   const pid = (printer.body as { id: string }).id;
   t.regex(pid, /^[0-9a-f-]{36}$/);
-  const filament = await post(base, '/api/v1/filaments', { type: 'petg', color: 'red', total_weight_in_grams: 500 });
+  const filament = await post(base, '/api/v1/filaments', {
+    type: 'petg',
+    color: 'red',
+    total_weight_in_grams: 500,
+  });
   t.is(filament.status, 201, filament.text);
   t.like(filament.body, { type: 'PETG', remaining_weight_in_grams: 500 });
   const fid = (filament.body as { id: string }).id;
-  const job = await post(base, '/api/v1/print_jobs', { printer_id: pid, filament_id: fid, filepath: 'a.gcode', print_weight_in_grams: 10 });
+  const job = await post(base, '/api/v1/print_jobs', {
+    printer_id: pid,
+    filament_id: fid,
+    filepath: 'a.gcode',
+    print_weight_in_grams: 10,
+  });
   t.is(job.status, 201, job.text);
   const jid = (job.body as { id: string }).id;
   const running = await post(base, `/api/v1/print_jobs/${jid}/status?status=%22running%22`);

@@ -16,7 +16,11 @@ test('a retry with the same key and fingerprint replays the first result and cha
   const retry = shop.apply(job('j-other', 'p1', 'f1', 100, { at: T0 + 20, ...key('k1') }));
   t.true(retry.ok && retry.replayed === true);
   t.deepEqual(retry.ok && retry.value, first.ok && first.value);
-  t.is((retry.ok && (retry.value as PrintJobView).status) || '', 'Queued', 'the stored first result, not the current state');
+  t.is(
+    (retry.ok && (retry.value as PrintJobView).status) || '',
+    'Queued',
+    'the stored first result, not the current state',
+  );
   t.is(text(shop.snapshot()), before);
   t.is(shop.getPrintJob('j-other'), undefined);
   t.is(shop.getFilament('f1')!.reserved_weight_in_grams, 100);
@@ -34,7 +38,10 @@ test('the same key with a different fingerprint is idempotency_key_reused and ch
 test('keys are shared by all command types', (t) => {
   const shop = new PrintShop();
   mustOk(shop.apply(printer('p1', key('k', 'printer-request'))));
-  t.is(mustFail(shop.apply(filament('f1', 10, 10, key('k', 'filament-request')))).code, 'idempotency_key_reused');
+  t.is(
+    mustFail(shop.apply(filament('f1', 10, 10, key('k', 'filament-request')))).code,
+    'idempotency_key_reused',
+  );
 });
 
 test('a refused command does not record its key, so a corrected retry can succeed', (t) => {
@@ -53,7 +60,10 @@ test('a key is forgotten once it is older than the time-to-live, measured on com
   const shop = new PrintShop({ idempotency: { ttlMs: 1000 } });
   mustOk(shop.apply(printer('p1', { at: T0, ...key('k', 'a') })));
   // 999 ms later the key is alive: a different fingerprint is refused.
-  t.is(mustFail(shop.apply(printer('p2', { at: T0 + 999, ...key('k', 'b') }))).code, 'idempotency_key_reused');
+  t.is(
+    mustFail(shop.apply(printer('p2', { at: T0 + 999, ...key('k', 'b') }))).code,
+    'idempotency_key_reused',
+  );
   // 1000 ms later it has expired: the key is free for a new request.
   const fresh = shop.apply(printer('p2', { at: T0 + 1000, ...key('k', 'b') }));
   t.true(fresh.ok && fresh.replayed === undefined);
@@ -133,8 +143,11 @@ test('a caller cannot alter a stored result through the values it was handed', (
   if (first.ok) (first.value as { company: string }).company = 'changed by the caller';
   const replay = shop.apply(printer('p1', key('k')));
   t.is(replay.ok ? (replay.value as { company: string }).company : '', 'Creality');
-  t.throws(() => {
-    if (replay.ok) (replay.value as { company: string }).company = 'changed again';
-  }, { instanceOf: TypeError });
+  t.throws(
+    () => {
+      if (replay.ok) (replay.value as { company: string }).company = 'changed again';
+    },
+    { instanceOf: TypeError },
+  );
   t.is(text(shop.snapshot()), before);
 });

@@ -1,11 +1,22 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { PrintShop, SHOP_ERROR_CODES } from '../../src/fsm/index.js';
-import type { FilamentView, PrintJobView, PrinterView, ShopCommand, ShopErrorCode } from '../../src/fsm/index.js';
+import type {
+  FilamentView,
+  PrintJobView,
+  PrinterView,
+  ShopCommand,
+  ShopErrorCode,
+} from '../../src/fsm/index.js';
 import { T0, filament, job, mustFail, mustOk, printer, shopWith, status, text } from './helpers.js';
 
 /** Applies `command` expecting refusal `code`, and checks that nothing changed. */
-function refused(t: ExecutionContext, shop: PrintShop, command: ShopCommand, code: ShopErrorCode): ReturnType<typeof mustFail> {
+function refused(
+  t: ExecutionContext,
+  shop: PrintShop,
+  command: ShopCommand,
+  code: ShopErrorCode,
+): ReturnType<typeof mustFail> {
   const before = text(shop.snapshot());
   const error = mustFail(shop.apply(command));
   t.is(error.code, code, error.message);
@@ -17,7 +28,12 @@ function refused(t: ExecutionContext, shop: PrintShop, command: ShopCommand, cod
 test('creating a printer returns its view with an ISO created_at', (t) => {
   const shop = new PrintShop();
   const view = mustOk(shop.apply(printer('p1', { at: T0 }), { index: 1, term: 1 })) as PrinterView;
-  t.deepEqual(view, { id: 'p1', company: 'Creality', model: 'Ender 3', created_at: '2023-11-14T22:13:20.000Z' });
+  t.deepEqual(view, {
+    id: 'p1',
+    company: 'Creality',
+    model: 'Ender 3',
+    created_at: '2023-11-14T22:13:20.000Z',
+  });
   t.deepEqual(shop.getPrinter('p1'), view);
   t.deepEqual(shop.listPrinters(), [view]);
 });
@@ -155,7 +171,12 @@ test('a status change for an unknown job is print_job_not_found', (t) => {
 test('every status transition outside the four allowed ones is refused', (t) => {
   const allowed = new Set(['Queued>Running', 'Running>Done', 'Queued>Canceled', 'Running>Canceled']);
   const statuses = ['Queued', 'Running', 'Done', 'Canceled'] as const;
-  const pathTo = { Queued: [], Running: ['Running'], Done: ['Running', 'Done'], Canceled: ['Canceled'] } as const;
+  const pathTo = {
+    Queued: [],
+    Running: ['Running'],
+    Done: ['Running', 'Done'],
+    Canceled: ['Canceled'],
+  } as const;
   for (const from of statuses) {
     for (const to of statuses) {
       const shop = shopWith();
@@ -183,7 +204,16 @@ test('malformed commands are refused as invalid_command and change nothing', (t)
     job('z', 'p1', 'f1', Number.NaN),
     filament('z', 0, 0),
     filament('z', 10, -1),
-    { ...filament('z', 10), filament: { id: 'z', type: 'NYLON', color: 'red', total_weight_in_grams: 10, remaining_weight_in_grams: 10 } },
+    {
+      ...filament('z', 10),
+      filament: {
+        id: 'z',
+        type: 'NYLON',
+        color: 'red',
+        total_weight_in_grams: 10,
+        remaining_weight_in_grams: 10,
+      },
+    },
     { ...printer('z'), printer: { id: '', company: 'a', model: 'b' } },
     { ...printer('z'), printer: { id: 'z', company: 'a' } },
     { ...printer('z'), extra: 1 },

@@ -3,7 +3,14 @@
 // collisions, unknown references, capacity refusals and illegal transitions common.
 import test from 'ava';
 import fc from 'fast-check';
-import { CommandDecodeError, JOB_STATUSES, PrintShop, commandProblem, decodeCommand, encodeCommand } from '../../src/fsm/index.js';
+import {
+  CommandDecodeError,
+  JOB_STATUSES,
+  PrintShop,
+  commandProblem,
+  decodeCommand,
+  encodeCommand,
+} from '../../src/fsm/index.js';
 import type {
   FilamentType,
   FilamentView,
@@ -34,19 +41,61 @@ const idempotency: fc.Arbitrary<Idempotency | undefined> = fc.oneof(
 
 type Body =
   | { type: 'printer.create'; printer: { id: string; company: string; model: string } }
-  | { type: 'filament.create'; filament: { id: string; type: FilamentType; color: string; total_weight_in_grams: number; remaining_weight_in_grams: number } }
-  | { type: 'print_job.create'; job: { id: string; printer_id: string; filament_id: string; filepath: string; print_weight_in_grams: number } }
+  | {
+      type: 'filament.create';
+      filament: {
+        id: string;
+        type: FilamentType;
+        color: string;
+        total_weight_in_grams: number;
+        remaining_weight_in_grams: number;
+      };
+    }
+  | {
+      type: 'print_job.create';
+      job: {
+        id: string;
+        printer_id: string;
+        filament_id: string;
+        filepath: string;
+        print_weight_in_grams: number;
+      };
+    }
   | { type: 'print_job.status'; id: string; status: JobStatus };
 
 const body: fc.Arbitrary<Body> = fc.oneof(
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('printer.create' as const), printer: fc.record({ id: pick('p', 5), company: fc.constantFrom('Creality', 'Prusa'), model: fc.constantFrom('Ender 3', 'MK4') }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      type: fc.constant('printer.create' as const),
+      printer: fc.record({
+        id: pick('p', 5),
+        company: fc.constantFrom('Creality', 'Prusa'),
+        model: fc.constantFrom('Ender 3', 'MK4'),
+      }),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc
-      .record({ id: pick('f', 4), type: fc.constantFrom<FilamentType>('PLA', 'PETG', 'ABS', 'TPU'), total: fc.integer({ min: 1, max: 1000 }), spent: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: -30, max: 1000 }) }) })
+      .record({
+        id: pick('f', 4),
+        type: fc.constantFrom<FilamentType>('PLA', 'PETG', 'ABS', 'TPU'),
+        total: fc.integer({ min: 1, max: 1000 }),
+        spent: fc.oneof(
+          { weight: 3, arbitrary: fc.constant(0) },
+          { weight: 2, arbitrary: fc.integer({ min: -30, max: 1000 }) },
+        ),
+      })
       .map(({ id, type, total, spent }) => ({
         type: 'filament.create' as const,
-        filament: { id, type, color: 'black', total_weight_in_grams: total, remaining_weight_in_grams: Math.max(0, total - spent) },
+        filament: {
+          id,
+          type,
+          color: 'black',
+          total_weight_in_grams: total,
+          remaining_weight_in_grams: Math.max(0, total - spent),
+        },
       })),
   },
   {
@@ -58,11 +107,21 @@ const body: fc.Arbitrary<Body> = fc.oneof(
         printer_id: pick('p', 5),
         filament_id: pick('f', 5),
         filepath: fc.constant('prints/part.gcode'),
-        print_weight_in_grams: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 1, max: 120 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 800 }) }),
+        print_weight_in_grams: fc.oneof(
+          { weight: 3, arbitrary: fc.integer({ min: 1, max: 120 }) },
+          { weight: 1, arbitrary: fc.integer({ min: 1, max: 800 }) },
+        ),
       }),
     }),
   },
-  { weight: 5, arbitrary: fc.record({ type: fc.constant('print_job.status' as const), id: pick('j', 11), status: fc.constantFrom<JobStatus>('Queued', 'Running', 'Running', 'Done', 'Done', 'Canceled') }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      type: fc.constant('print_job.status' as const),
+      id: pick('j', 11),
+      status: fc.constantFrom<JobStatus>('Queued', 'Running', 'Running', 'Done', 'Done', 'Canceled'),
+    }),
+  },
 );
 
 /**
@@ -72,9 +131,24 @@ const body: fc.Arbitrary<Body> = fc.oneof(
  */
 const commands: fc.Arbitrary<ShopCommand[]> = fc
   .tuple(
-    fc.tuple(...[0, 1, 2].map((i) => body.filter((b) => b.type === 'printer.create').map((b) => ({ ...b, printer: { ...b.printer, id: `p${i}` } })))),
-    fc.tuple(...[0, 1, 2, 3].map((i) => body.filter((b) => b.type === 'filament.create').map((b) => ({ ...b, filament: { ...b.filament, id: `f${i}` } })))),
-    fc.array(fc.tuple(fc.integer({ min: -500, max: 3000 }), idempotency, body), { maxLength: 150, size: 'max' }),
+    fc.tuple(
+      ...[0, 1, 2].map((i) =>
+        body
+          .filter((b) => b.type === 'printer.create')
+          .map((b) => ({ ...b, printer: { ...b.printer, id: `p${i}` } })),
+      ),
+    ),
+    fc.tuple(
+      ...[0, 1, 2, 3].map((i) =>
+        body
+          .filter((b) => b.type === 'filament.create')
+          .map((b) => ({ ...b, filament: { ...b.filament, id: `f${i}` } })),
+      ),
+    ),
+    fc.array(fc.tuple(fc.integer({ min: -500, max: 3000 }), idempotency, body), {
+      maxLength: 150,
+      size: 'max',
+    }),
   )
   .map(([printers, filaments, steps]) => {
     let at = T0;
@@ -104,29 +178,59 @@ class Model {
 
   reserved(filamentId: string): number {
     let sum = 0;
-    for (const j of this.jobs.values()) if (j.filament_id === filamentId && (j.status === 'Queued' || j.status === 'Running')) sum += j.print_weight_in_grams;
+    for (const j of this.jobs.values())
+      if (j.filament_id === filamentId && (j.status === 'Queued' || j.status === 'Running'))
+        sum += j.print_weight_in_grams;
     return sum;
   }
 
   filamentView(id: string): FilamentView {
     const f = this.filaments.get(id)!;
     const reserved = this.reserved(id);
-    const { id: fid, type, color, total_weight_in_grams, remaining_weight_in_grams, created_at, updated_at } = f.view;
-    return { id: fid, type, color, total_weight_in_grams, remaining_weight_in_grams, reserved_weight_in_grams: reserved, available_weight_in_grams: remaining_weight_in_grams - reserved, created_at, updated_at };
+    const {
+      id: fid,
+      type,
+      color,
+      total_weight_in_grams,
+      remaining_weight_in_grams,
+      created_at,
+      updated_at,
+    } = f.view;
+    return {
+      id: fid,
+      type,
+      color,
+      total_weight_in_grams,
+      remaining_weight_in_grams,
+      reserved_weight_in_grams: reserved,
+      available_weight_in_grams: remaining_weight_in_grams - reserved,
+      created_at,
+      updated_at,
+    };
   }
 
-  apply(c: ShopCommand): { ok: true; value: ShopValue; replayed?: true } | { ok: false; code: ShopErrorCode } {
+  apply(
+    c: ShopCommand,
+  ): { ok: true; value: ShopValue; replayed?: true } | { ok: false; code: ShopErrorCode } {
     const live = (k: { at: number }) => c.at - k.at < this.limits.ttlMs;
     if (c.idempotency) {
       const prior = this.keys.find((k) => k.key === c.idempotency!.key && live(k));
-      if (prior) return prior.fingerprint === c.idempotency.fingerprint ? { ok: true, value: prior.value, replayed: true } : { ok: false, code: 'idempotency_key_reused' };
+      if (prior)
+        return prior.fingerprint === c.idempotency.fingerprint
+          ? { ok: true, value: prior.value, replayed: true }
+          : { ok: false, code: 'idempotency_key_reused' };
     }
     const result = this.execute(c);
     if (result.ok && c.idempotency) {
       this.keys = this.keys.filter((k) => k.key !== c.idempotency!.key);
       while (this.keys.length > 0 && !live(this.keys[0]!)) this.keys.shift();
       while (this.keys.length >= this.limits.maxEntries) this.keys.shift();
-      this.keys.push({ key: c.idempotency.key, fingerprint: c.idempotency.fingerprint, at: c.at, value: result.value });
+      this.keys.push({
+        key: c.idempotency.key,
+        fingerprint: c.idempotency.fingerprint,
+        at: c.at,
+        value: result.value,
+      });
     }
     return result;
   }
@@ -142,8 +246,12 @@ class Model {
       case 'filament.create': {
         const f = c.filament;
         if (this.filaments.has(f.id)) return { ok: false, code: 'duplicate_id' };
-        if (f.remaining_weight_in_grams > f.total_weight_in_grams) return { ok: false, code: 'invalid_filament' };
-        this.filaments.set(f.id, { view: { ...f, created_at: iso(c.at), updated_at: iso(c.at) }, initialRemaining: f.remaining_weight_in_grams });
+        if (f.remaining_weight_in_grams > f.total_weight_in_grams)
+          return { ok: false, code: 'invalid_filament' };
+        this.filaments.set(f.id, {
+          view: { ...f, created_at: iso(c.at), updated_at: iso(c.at) },
+          initialRemaining: f.remaining_weight_in_grams,
+        });
         return { ok: true, value: this.filamentView(f.id) };
       }
       case 'print_job.create': {
@@ -152,7 +260,8 @@ class Model {
         if (!this.printers.has(j.printer_id)) return { ok: false, code: 'printer_not_found' };
         const f = this.filaments.get(j.filament_id);
         if (!f) return { ok: false, code: 'filament_not_found' };
-        if (j.print_weight_in_grams > f.view.remaining_weight_in_grams - this.reserved(j.filament_id)) return { ok: false, code: 'filament_capacity' };
+        if (j.print_weight_in_grams > f.view.remaining_weight_in_grams - this.reserved(j.filament_id))
+          return { ok: false, code: 'filament_capacity' };
         const view: PrintJobView = { ...j, status: 'Queued', created_at: iso(c.at), updated_at: iso(c.at) };
         this.jobs.set(j.id, view);
         f.view = { ...f.view, updated_at: iso(c.at) };
@@ -161,11 +270,14 @@ class Model {
       case 'print_job.status': {
         const j = this.jobs.get(c.id);
         if (!j) return { ok: false, code: 'print_job_not_found' };
-        const legal = (j.status === 'Queued' && (c.status === 'Running' || c.status === 'Canceled')) || (j.status === 'Running' && (c.status === 'Done' || c.status === 'Canceled'));
+        const legal =
+          (j.status === 'Queued' && (c.status === 'Running' || c.status === 'Canceled')) ||
+          (j.status === 'Running' && (c.status === 'Done' || c.status === 'Canceled'));
         if (!legal) return { ok: false, code: 'invalid_transition' };
         const f = this.filaments.get(j.filament_id)!;
         if (c.status !== 'Running') {
-          const remaining = f.view.remaining_weight_in_grams - (c.status === 'Done' ? j.print_weight_in_grams : 0);
+          const remaining =
+            f.view.remaining_weight_in_grams - (c.status === 'Done' ? j.print_weight_in_grams : 0);
           f.view = { ...f.view, remaining_weight_in_grams: remaining, updated_at: iso(c.at) };
         }
         const view: PrintJobView = { ...j, status: c.status, updated_at: iso(c.at) };
@@ -177,7 +289,9 @@ class Model {
 }
 
 function outcome(r: ShopResult): unknown {
-  return r.ok ? { ok: true, value: r.value, ...(r.replayed ? { replayed: true } : {}) } : { ok: false, code: r.error.code };
+  return r.ok
+    ? { ok: true, value: r.value, ...(r.replayed ? { replayed: true } : {}) }
+    : { ok: false, code: r.error.code };
 }
 
 function applyAll(shop: PrintShop, cmds: readonly ShopCommand[]): ShopResult[] {
@@ -195,16 +309,24 @@ test('the shop agrees with the reference model after every command, and its weig
       for (const c of cmds) {
         const got = shop.apply(c);
         const want = model.apply(c);
-        if (JSON.stringify(outcome(got)) !== JSON.stringify(want)) throw new Error(`result differs for ${JSON.stringify(c)}: got ${JSON.stringify(outcome(got))}, want ${JSON.stringify(want)}`);
+        if (JSON.stringify(outcome(got)) !== JSON.stringify(want))
+          throw new Error(
+            `result differs for ${JSON.stringify(c)}: got ${JSON.stringify(outcome(got))}, want ${JSON.stringify(want)}`,
+          );
         for (const f of shop.listFilaments()) {
           const m = model.filaments.get(f.id)!;
           let done = 0;
-          for (const j of model.jobs.values()) if (j.filament_id === f.id && j.status === 'Done') done += j.print_weight_in_grams;
+          for (const j of model.jobs.values())
+            if (j.filament_id === f.id && j.status === 'Done') done += j.print_weight_in_grams;
           if (f.remaining_weight_in_grams < 0) throw new Error(`negative remaining on ${f.id}`);
-          if (f.remaining_weight_in_grams !== m.initialRemaining - done) throw new Error(`remaining on ${f.id} is not initial minus Done weights`);
-          if (f.reserved_weight_in_grams > f.remaining_weight_in_grams) throw new Error(`reserved exceeds remaining on ${f.id}`);
-          if (f.available_weight_in_grams !== f.remaining_weight_in_grams - f.reserved_weight_in_grams) throw new Error('available is not remaining minus reserved');
-          if (f.remaining_weight_in_grams > f.total_weight_in_grams) throw new Error('remaining exceeds total');
+          if (f.remaining_weight_in_grams !== m.initialRemaining - done)
+            throw new Error(`remaining on ${f.id} is not initial minus Done weights`);
+          if (f.reserved_weight_in_grams > f.remaining_weight_in_grams)
+            throw new Error(`reserved exceeds remaining on ${f.id}`);
+          if (f.available_weight_in_grams !== f.remaining_weight_in_grams - f.reserved_weight_in_grams)
+            throw new Error('available is not remaining minus reserved');
+          if (f.remaining_weight_in_grams > f.total_weight_in_grams)
+            throw new Error('remaining exceeds total');
         }
         const views = {
           printers: shop.listPrinters(),
@@ -221,8 +343,10 @@ test('the shop agrees with the reference model after every command, and its weig
           byStatus: JOB_STATUSES.map((s) => modelJobs.filter((j) => j.status === s)),
           byPrinter: [...model.printers.keys()].map((p) => modelJobs.filter((j) => j.printer_id === p)),
         };
-        if (JSON.stringify(views) !== JSON.stringify(expected)) throw new Error(`views differ after ${JSON.stringify(c)}`);
-        if (shop.counts().idempotency_keys !== model.keys.length) throw new Error('idempotency table size differs');
+        if (JSON.stringify(views) !== JSON.stringify(expected))
+          throw new Error(`views differ after ${JSON.stringify(c)}`);
+        if (shop.counts().idempotency_keys !== model.keys.length)
+          throw new Error('idempotency table size differs');
       }
     }),
     params,
@@ -242,7 +366,8 @@ test('a refused or replayed command leaves the snapshot bytes unchanged', (t) =>
         if (r.ok && !r.replayed) continue;
         if (r.ok) replays++;
         else refusals++;
-        if (text(shop.snapshot()) !== before) throw new Error(`state changed by ${JSON.stringify(c)} → ${JSON.stringify(r)}`);
+        if (text(shop.snapshot()) !== before)
+          throw new Error(`state changed by ${JSON.stringify(c)} → ${JSON.stringify(r)}`);
       }
     }),
     params,
@@ -256,7 +381,10 @@ test('apply is deterministic: two shops fed the same commands (one through the c
       const a = new PrintShop();
       const b = new PrintShop();
       const ra = applyAll(a, cmds);
-      const rb = applyAll(b, cmds.map((c) => decodeCommand(encodeCommand(c))));
+      const rb = applyAll(
+        b,
+        cmds.map((c) => decodeCommand(encodeCommand(c))),
+      );
       if (JSON.stringify(ra) !== JSON.stringify(rb)) throw new Error('results differ');
       if (text(a.snapshot()) !== text(b.snapshot())) throw new Error('snapshots differ');
     }),
@@ -280,8 +408,10 @@ test('restore(snapshot at any point) then apply the rest equals the live state',
       const a = applyAll(live, rest);
       const b = applyAll(restored, rest);
       if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`results after restore at ${cut} differ`);
-      if (text(live.snapshot()) !== text(restored.snapshot())) throw new Error(`state after restore at ${cut} differs`);
-      if (JSON.stringify(live.listFilaments()) !== JSON.stringify(restored.listFilaments())) throw new Error('derived reservations differ');
+      if (text(live.snapshot()) !== text(restored.snapshot()))
+        throw new Error(`state after restore at ${cut} differs`);
+      if (JSON.stringify(live.listFilaments()) !== JSON.stringify(restored.listFilaments()))
+        throw new Error('derived reservations differ');
     }),
     params,
   );
@@ -292,7 +422,13 @@ test('the codec either decodes a valid command or throws CommandDecodeError, for
   const candidates = fc.oneof(
     fc.uint8Array({ maxLength: 64 }),
     fc.jsonValue().map((v) => new TextEncoder().encode(JSON.stringify(v))),
-    commands.map((cs) => (cs[0] === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify({ ...cs[0], at: cs.length % 2 === 0 ? cs[0].at : String(cs[0].at) })))),
+    commands.map((cs) =>
+      cs[0] === undefined
+        ? new Uint8Array()
+        : new TextEncoder().encode(
+            JSON.stringify({ ...cs[0], at: cs.length % 2 === 0 ? cs[0].at : String(cs[0].at) }),
+          ),
+    ),
   );
   fc.assert(
     fc.property(candidates, (input) => {

@@ -6,7 +6,9 @@ import { T0, job, mustFail, mustOk, printer, shopWith, status, text } from './he
 
 // Frozen bytes written by format v1. Never regenerate this file: a later format must
 // still restore it (add a new fixture for the new version instead).
-const V1_FIXTURE = new Uint8Array(readFileSync(new URL('./fixtures/print-shop.v1.snapshot', import.meta.url)));
+const V1_FIXTURE = new Uint8Array(
+  readFileSync(new URL('./fixtures/print-shop.v1.snapshot', import.meta.url)),
+);
 const V1_SHA256 = 'e4b8c8ee3ce84c56ca1307e054b46505ec7a987d8c741638574df3a8b7dc1402';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -45,7 +47,12 @@ test('a frozen v1 snapshot restores the whole state, derived weights and idempot
   );
   t.deepEqual(shop.counts(), { printers: 2, filaments: 2, print_jobs: 4, idempotency_keys: 2 });
   // The stored first result for key req-2 is replayed (the job was Queued back then).
-  const replay = shop.apply(job('other', 'p1', 'f1', 1, { at: T0 + 20_000, idempotency: { key: 'req-2', fingerprint: 'sha256-req-2' } }));
+  const replay = shop.apply(
+    job('other', 'p1', 'f1', 1, {
+      at: T0 + 20_000,
+      idempotency: { key: 'req-2', fingerprint: 'sha256-req-2' },
+    }),
+  );
   t.true(replay.ok && replay.replayed === true);
   t.is(replay.ok ? (replay.value as { status: string }).status : '', 'Queued');
   // Rules keep working on restored state: 600 g available on f1.
@@ -88,13 +95,45 @@ const corruptions: [string, Uint8Array, RegExp][] = [
   ['another format', bytes(`something-else/v1\n${body}`), /not a print-shop snapshot/],
   ['a future version', bytes(`raft3d-print-shop/v99\n${body}`), /unsupported print-shop snapshot version 99/],
   ['a body that is not JSON', bytes('raft3d-print-shop/v1\n{"printers":['), /not JSON/],
-  ['a missing list', bytes('raft3d-print-shop/v1\n{"printers":[],"filaments":[],"print_jobs":[]}'), /idempotency must be an array/],
-  ['a bad filament type', bytes(`raft3d-print-shop/v1\n${body.replace('"ABS"', '"NYLON"')}`), /filaments\[1\]\.type/],
-  ['a negative weight', bytes(`raft3d-print-shop/v1\n${body.replace('"remaining_weight_in_grams":880', '"remaining_weight_in_grams":-1')}`), /remaining_weight_in_grams must be an integer/],
-  ['a job on a missing filament', bytes(`raft3d-print-shop/v1\n${body.replace('"filament_id":"f2"', '"filament_id":"f9"')}`), /unknown filament f9/],
-  ['a job on a missing printer', bytes(`raft3d-print-shop/v1\n${body.replace('"printer_id":"p1"', '"printer_id":"p9"')}`), /unknown printer p9/],
-  ['more reserved than remaining', bytes(`raft3d-print-shop/v1\n${body.replace('"remaining_weight_in_grams":880', '"remaining_weight_in_grams":100')}`), /reserved but only 100 g remaining/],
-  ['a duplicate printer', bytes(`raft3d-print-shop/v1\n${body.replace('"id":"prusa-2","company"', '"id":"p1","company"')}`), /printer p1 appears twice/],
+  [
+    'a missing list',
+    bytes('raft3d-print-shop/v1\n{"printers":[],"filaments":[],"print_jobs":[]}'),
+    /idempotency must be an array/,
+  ],
+  [
+    'a bad filament type',
+    bytes(`raft3d-print-shop/v1\n${body.replace('"ABS"', '"NYLON"')}`),
+    /filaments\[1\]\.type/,
+  ],
+  [
+    'a negative weight',
+    bytes(
+      `raft3d-print-shop/v1\n${body.replace('"remaining_weight_in_grams":880', '"remaining_weight_in_grams":-1')}`,
+    ),
+    /remaining_weight_in_grams must be an integer/,
+  ],
+  [
+    'a job on a missing filament',
+    bytes(`raft3d-print-shop/v1\n${body.replace('"filament_id":"f2"', '"filament_id":"f9"')}`),
+    /unknown filament f9/,
+  ],
+  [
+    'a job on a missing printer',
+    bytes(`raft3d-print-shop/v1\n${body.replace('"printer_id":"p1"', '"printer_id":"p9"')}`),
+    /unknown printer p9/,
+  ],
+  [
+    'more reserved than remaining',
+    bytes(
+      `raft3d-print-shop/v1\n${body.replace('"remaining_weight_in_grams":880', '"remaining_weight_in_grams":100')}`,
+    ),
+    /reserved but only 100 g remaining/,
+  ],
+  [
+    'a duplicate printer',
+    bytes(`raft3d-print-shop/v1\n${body.replace('"id":"prusa-2","company"', '"id":"p1","company"')}`),
+    /printer p1 appears twice/,
+  ],
 ];
 
 for (const [what, input, message] of corruptions) {
@@ -107,6 +146,8 @@ for (const [what, input, message] of corruptions) {
 }
 
 test('format errors are SnapshotFormatError with code invalid_snapshot', (t) => {
-  const error = t.throws(() => new PrintShop().restore(bytes('raft3d-print-shop/v2\n{}')), { instanceOf: SnapshotFormatError });
+  const error = t.throws(() => new PrintShop().restore(bytes('raft3d-print-shop/v2\n{}')), {
+    instanceOf: SnapshotFormatError,
+  });
   t.is(error?.code, 'invalid_snapshot');
 });

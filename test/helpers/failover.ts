@@ -7,7 +7,11 @@ import { sleep } from './process-cluster.js';
 import type { LoadWriter } from './load.js';
 import { postJson } from './load.js';
 
-export async function measureFailover(cluster: ProcessCluster, writer: LoadWriter | null, trial: number): Promise<number> {
+export async function measureFailover(
+  cluster: ProcessCluster,
+  writer: LoadWriter | null,
+  trial: number,
+): Promise<number> {
   const leader = await cluster.waitForLeader(20_000);
   const survivors = cluster.nodes.filter((n) => n.process && n.id !== leader.id);
   await sleep(300);
@@ -19,7 +23,11 @@ export async function measureFailover(cluster: ProcessCluster, writer: LoadWrite
       survivors.map(async (node) => {
         const id = `probe-${trial}-${probe++}`;
         try {
-          const res = await postJson(`${node.url}/api/v1/printers`, { id, company: 'Voron', model: '2.4' }, 1000);
+          const res = await postJson(
+            `${node.url}/api/v1/printers`,
+            { id, company: 'Voron', model: '2.4' },
+            1000,
+          );
           if (res.status === 201) writer?.acks.push({ id, at: performance.now() });
           return res.status === 201;
         } catch {
@@ -28,7 +36,8 @@ export async function measureFailover(cluster: ProcessCluster, writer: LoadWrite
       }),
     );
     if (results.some(Boolean)) break;
-    if (performance.now() - killedAt > 30_000) throw new Error(`no write accepted within 30 s of killing ${leader.id}\n${cluster.dump()}`);
+    if (performance.now() - killedAt > 30_000)
+      throw new Error(`no write accepted within 30 s of killing ${leader.id}\n${cluster.dump()}`);
     await sleep(10);
   }
   const elapsed = performance.now() - killedAt;
@@ -37,7 +46,11 @@ export async function measureFailover(cluster: ProcessCluster, writer: LoadWrite
   return elapsed;
 }
 
-export async function measureFailovers(cluster: ProcessCluster, writer: LoadWriter | null, trials: number): Promise<number[]> {
+export async function measureFailovers(
+  cluster: ProcessCluster,
+  writer: LoadWriter | null,
+  trials: number,
+): Promise<number[]> {
   const samples: number[] = [];
   for (let trial = 0; trial < trials; trial++) samples.push(await measureFailover(cluster, writer, trial));
   return samples;
@@ -50,7 +63,8 @@ export async function waitCaughtUp(cluster: ProcessCluster, timeoutMs = 30_000):
   const deadline = Date.now() + timeoutMs;
   for (const node of cluster.nodes.filter((n) => n.process)) {
     while (((await cluster.status(node.id))?.applied ?? -1) < target) {
-      if (Date.now() > deadline) throw new Error(`${node.id} did not catch up to ${target}\n${cluster.dump()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${node.id} did not catch up to ${target}\n${cluster.dump()}`);
       await sleep(50);
     }
   }

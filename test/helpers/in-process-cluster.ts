@@ -105,7 +105,8 @@ export class InProcessCluster {
   }
 
   private shareAddresses(): void {
-    for (const m of this.members) for (const other of this.members) if (other.url !== '') m.node.setApiAddress(other.id, other.url);
+    for (const m of this.members)
+      for (const other of this.members) if (other.url !== '') m.node.setApiAddress(other.id, other.url);
   }
 
   member(id: string): ClusterMember {
@@ -130,7 +131,9 @@ export class InProcessCluster {
    * Waits until one running node among `among` leads and every other node of `among`
    * follows it in the same term; returns the leader's member.
    */
-  async waitForLeader(options: { among?: readonly string[]; timeoutMs?: number; not?: string } = {}): Promise<ClusterMember> {
+  async waitForLeader(
+    options: { among?: readonly string[]; timeoutMs?: number; not?: string } = {},
+  ): Promise<ClusterMember> {
     const among = options.among ?? this.running().map((m) => m.id);
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     while (Date.now() < deadline) {
@@ -139,7 +142,8 @@ export class InProcessCluster {
       if (leaders.length === 1) {
         const leader = leaders[0]!;
         const term = leader.node.status().term;
-        if (members.every((m) => m.node.leaderId() === leader.id && m.node.status().term === term)) return leader;
+        if (members.every((m) => m.node.leaderId() === leader.id && m.node.status().term === term))
+          return leader;
       }
       await sleep(5);
     }
@@ -158,7 +162,9 @@ export class InProcessCluster {
       if (targets.every((id) => this.node(id).status().applied >= index)) return;
       await sleep(5);
     }
-    throw new Error(`not every node applied ${index} (seed ${this.seed}): ${targets.map((id) => `${id}=${this.node(id).status().applied}`).join(' ')}`);
+    throw new Error(
+      `not every node applied ${index} (seed ${this.seed}): ${targets.map((id) => `${id}=${this.node(id).status().applied}`).join(' ')}`,
+    );
   }
 
   followers(leader: string): ClusterMember[] {

@@ -14,7 +14,12 @@ export interface PostResult {
   readonly headers: Headers;
 }
 
-export async function postJson(url: string, body: unknown, timeoutMs = 3000, headers: Record<string, string> = {}): Promise<PostResult> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  timeoutMs = 3000,
+  headers: Record<string, string> = {},
+): Promise<PostResult> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -98,7 +103,10 @@ export class LoadWriter {
 
 /** Ids of every printer a node holds, read locally (stale) so a lagging node can be checked. */
 export async function printerIds(url: string): Promise<Set<string>> {
-  const { status, body } = await getJson<{ id: string }[]>(`${url}/api/v1/printers?consistency=stale`, 10_000);
+  const { status, body } = await getJson<{ id: string }[]>(
+    `${url}/api/v1/printers?consistency=stale`,
+    10_000,
+  );
   if (status !== 200) throw new Error(`GET printers on ${url} answered ${status}: ${JSON.stringify(body)}`);
   return new Set(body.map((p) => p.id));
 }

@@ -50,7 +50,9 @@ function probePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -186,7 +188,9 @@ export class ProcessCluster {
 
   /** The last lines each node printed: for failure messages. */
   dump(): string {
-    return this.nodes.map((n) => `--- ${n.id} (${n.process ? 'running' : 'stopped'})\n${n.output.slice(-2_000)}`).join('\n');
+    return this.nodes
+      .map((n) => `--- ${n.id} (${n.process ? 'running' : 'stopped'})\n${n.output.slice(-2_000)}`)
+      .join('\n');
   }
 
   async stop(): Promise<void> {

@@ -8,7 +8,11 @@ import { NoLeaderError, NotLeaderError, ProposalLostError, TimeoutError } from '
 import type { ShopCommand, ShopResult } from '../../src/fsm/index.js';
 
 const at = 1_700_000_000_000;
-const printer = (id: string): ShopCommand => ({ type: 'printer.create', at, printer: { id, company: 'Creality', model: 'Ender 3' } });
+const printer = (id: string): ShopCommand => ({
+  type: 'printer.create',
+  at,
+  printer: { id, company: 'Creality', model: 'Ender 3' },
+});
 
 function ok(result: ShopResult): unknown {
   if (!result.ok) throw new Error(`expected ok, got ${result.error.code}`);
@@ -39,7 +43,8 @@ test('in a 3-node cluster a proposal applies on every node', async (t) => {
   for (let i = 0; i < 5; i++) ok(await leader.node.propose(printer(`p${i}`)));
   const applied = leader.node.status().applied;
   await cluster.waitForApplied(applied);
-  for (const m of cluster.members) t.is(m.node.fsm.listPrinters().length, 5, `seed ${cluster.seed} node ${m.id}`);
+  for (const m of cluster.members)
+    t.is(m.node.fsm.listPrinters().length, 5, `seed ${cluster.seed} node ${m.id}`);
   const status = leader.node.status();
   t.is(status.role, 'leader');
   t.is(status.peers.length, 2);
@@ -76,7 +81,10 @@ test('when the leader is cut off the others elect a new leader and keep acceptin
   await cluster.waitForLeader();
   const outcome = await lost;
   t.true(
-    outcome instanceof NotLeaderError || outcome instanceof NoLeaderError || outcome instanceof ProposalLostError || outcome instanceof TimeoutError,
+    outcome instanceof NotLeaderError ||
+      outcome instanceof NoLeaderError ||
+      outcome instanceof ProposalLostError ||
+      outcome instanceof TimeoutError,
     `unexpected outcome ${String(outcome)}`,
   );
   await cluster.waitForApplied(next.node.status().applied);
@@ -97,7 +105,10 @@ test('a linearizable read on a follower sees a write the leader acknowledged', a
   for (let i = 0; i < 20; i++) {
     ok(await leader.node.propose(printer(`r${i}`)));
     await follower.node.readBarrier();
-    t.truthy(follower.node.fsm.getPrinter(`r${i}`), `follower missed r${i} after a read barrier (seed ${cluster.seed})`);
+    t.truthy(
+      follower.node.fsm.getPrinter(`r${i}`),
+      `follower missed r${i} after a read barrier (seed ${cluster.seed})`,
+    );
   }
 });
 
@@ -107,7 +118,9 @@ test('many concurrent proposals share durable writes (group commit)', async (t) 
   const leader = await cluster.waitForLeader();
   const before = leader.storage.saves;
   const n = 500;
-  const results = await Promise.all(Array.from({ length: n }, (_, i) => leader.node.propose(printer(`g${i}`))));
+  const results = await Promise.all(
+    Array.from({ length: n }, (_, i) => leader.node.propose(printer(`g${i}`))),
+  );
   t.true(results.every((r) => r.ok));
   const saves = leader.storage.saves - before;
   t.true(saves < n / 5, `${saves} durable writes for ${n} proposals`);
@@ -125,8 +138,16 @@ test('one write per proposal on each node: a commit index alone is never written
   await follower.node.readBarrier();
   await sleep(200); // heartbeats carry the last commit index to the follower
   t.is(follower.node.status().commit, leader.node.status().commit);
-  t.is(leader.storage.saves - before.leader, 10, 'the leader wrote each entry once, and no commit-only hard state');
-  t.is(follower.storage.saves - before.follower, 10, 'the follower wrote each entry once, and no commit-only hard state');
+  t.is(
+    leader.storage.saves - before.leader,
+    10,
+    'the leader wrote each entry once, and no commit-only hard state',
+  );
+  t.is(
+    follower.storage.saves - before.follower,
+    10,
+    'the follower wrote each entry once, and no commit-only hard state',
+  );
 });
 
 test('events come from the log, and a compacted range reports where history starts', async (t) => {
@@ -183,16 +204,24 @@ test('a proposal on a leader that loses its quorum fails with ProposalLostError 
   t.teardown(() => cluster.stop());
   const leader = await cluster.waitForLeader();
   cluster.isolate(leader.id);
-  const error = await t.throwsAsync(leader.node.propose(printer('orphan')), { instanceOf: ProposalLostError });
+  const error = await t.throwsAsync(leader.node.propose(printer('orphan')), {
+    instanceOf: ProposalLostError,
+  });
   t.is(error.code, 'proposal_lost');
   cluster.heal();
   const next = await cluster.waitForLeader();
   await cluster.waitForApplied(next.node.status().applied);
-  for (const m of cluster.members) t.is(m.node.fsm.getPrinter('orphan'), undefined, `node ${m.id} applied a lost proposal`);
+  for (const m of cluster.members)
+    t.is(m.node.fsm.getPrinter('orphan'), undefined, `node ${m.id} applied a lost proposal`);
 });
 
 test('a proposal that cannot commit in time fails with TimeoutError', async (t) => {
-  const cluster = await InProcessCluster.start({ size: 3, http: false, checkQuorum: false, proposalTimeoutMs: 200 });
+  const cluster = await InProcessCluster.start({
+    size: 3,
+    http: false,
+    checkQuorum: false,
+    proposalTimeoutMs: 200,
+  });
   t.teardown(() => cluster.stop());
   const leader = await cluster.waitForLeader();
   for (const f of cluster.followers(leader.id)) cluster.isolate(f.id);

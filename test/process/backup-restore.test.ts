@@ -13,10 +13,25 @@ test('a backup restores into a new cluster with the same state hash', async (t) 
   let hash: string;
   try {
     const leader = await source.waitForLeader(20_000);
-    t.is((await postJson(`${leader.url}/api/v1/printers`, { id: 'p1', company: 'Prusa', model: 'MK4' })).status, 201);
-    const f = { id: 'f1', type: 'PETG', color: 'black', total_weight_in_grams: 1000, remaining_weight_in_grams: 1000 };
+    t.is(
+      (await postJson(`${leader.url}/api/v1/printers`, { id: 'p1', company: 'Prusa', model: 'MK4' })).status,
+      201,
+    );
+    const f = {
+      id: 'f1',
+      type: 'PETG',
+      color: 'black',
+      total_weight_in_grams: 1000,
+      remaining_weight_in_grams: 1000,
+    };
     t.is((await postJson(`${leader.url}/api/v1/filaments`, f)).status, 201);
-    const job = { id: 'j1', printer_id: 'p1', filament_id: 'f1', filepath: 'prints/a.gcode', print_weight_in_grams: 100 };
+    const job = {
+      id: 'j1',
+      printer_id: 'p1',
+      filament_id: 'f1',
+      filepath: 'prints/a.gcode',
+      print_weight_in_grams: 100,
+    };
     t.is((await postJson(`${leader.url}/api/v1/print_jobs`, job)).status, 201);
     const follower = source.nodes.find((n) => n.id !== leader.id)!;
     const res = await fetch(`${follower.url}/cluster/backup`);
@@ -41,9 +56,14 @@ test('a backup restores into a new cluster with the same state hash', async (t) 
   t.teardown(() => restored.stop());
   const leader = await restored.waitForLeader(20_000);
   const jobs = await getJson<{ id: string; status: string }[]>(`${leader.url}/api/v1/print_jobs`);
-  t.deepEqual(jobs.body.map((j) => [j.id, j.status]), [['j1', 'Queued']]);
+  t.deepEqual(
+    jobs.body.map((j) => [j.id, j.status]),
+    [['j1', 'Queued']],
+  );
   const filament = await getJson<{ reserved_weight_in_grams: number }>(`${leader.url}/api/v1/filaments/f1`);
   t.is(filament.body.reserved_weight_in_grams, 100);
   t.is((await postJson(`${leader.url}/api/v1/print_jobs/j1/status?status=Running`, {})).status, 200);
-  await t.throwsAsync(restoreMember({ backup, dataDir: restored.nodes[0]!.dataDir, voters: ['n1'] }), { message: /already/ });
+  await t.throwsAsync(restoreMember({ backup, dataDir: restored.nodes[0]!.dataDir, voters: ['n1'] }), {
+    message: /already/,
+  });
 });

@@ -28,7 +28,10 @@ function findLevelDir(root: string): string {
 
 /** Flips one payload byte of a command entry in the middle of the stored log. */
 async function corruptOneEntry(dataDir: string): Promise<void> {
-  const db = new ClassicLevel<Buffer, Buffer>(findLevelDir(dataDir), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  const db = new ClassicLevel<Buffer, Buffer>(findLevelDir(dataDir), {
+    keyEncoding: 'buffer',
+    valueEncoding: 'buffer',
+  });
   await db.open();
   try {
     const commands: [Buffer, Buffer][] = [];
@@ -52,7 +55,11 @@ test('a member with a corrupt log record refuses to start with a clear message; 
   t.teardown(() => cluster.stop());
   const leader = await cluster.waitForLeader(20_000);
   for (let i = 0; i < 30; i++) {
-    const res = await postJson(`${leader.url}/api/v1/printers`, { id: `p${i}`, company: 'Prusa', model: 'MK4' });
+    const res = await postJson(`${leader.url}/api/v1/printers`, {
+      id: `p${i}`,
+      company: 'Prusa',
+      model: 'MK4',
+    });
     t.is(res.status, 201);
   }
   await waitCaughtUp(cluster);
@@ -67,6 +74,10 @@ test('a member with a corrupt log record refuses to start with a clear message; 
   t.true(victim.output.includes(victim.dataDir), `the message names the data dir:\n${victim.output}`);
   t.regex(victim.output, /restore this member from a peer/i);
 
-  const res = await postJson(`${leader.url}/api/v1/printers`, { id: 'still-serving', company: 'Prusa', model: 'MK4' });
+  const res = await postJson(`${leader.url}/api/v1/printers`, {
+    id: 'still-serving',
+    company: 'Prusa',
+    model: 'MK4',
+  });
   t.is(res.status, 201, 'the other two members keep serving');
 });

@@ -21,7 +21,8 @@ test('kill -9 of the leader: new leader within 2 s, nothing acknowledged is lost
   try {
     const samples = await measureFailovers(cluster, writer, TRIALS);
     t.log(`failover times (ms): ${samples.map((s) => s.toFixed(0)).join(', ')}`);
-    for (const ms of samples) t.true(ms < 2000, `a new leader took ${ms.toFixed(0)} ms to accept a write\n${cluster.dump()}`);
+    for (const ms of samples)
+      t.true(ms < 2000, `a new leader took ${ms.toFixed(0)} ms to accept a write\n${cluster.dump()}`);
 
     // One more kill, with enough writes while it is down that the leader compacts past it.
     const leader = await cluster.waitForLeader();
@@ -30,11 +31,18 @@ test('kill -9 of the leader: new leader within 2 s, nothing acknowledged is lost
     const lastIndexAtKill = before?.commit ?? 0;
     const survivor = await cluster.waitForLeader(10_000, [leader.id]);
     for (let i = 0; i < 600; i++) {
-      const res = await postJson(`${survivor.url}/api/v1/printers`, { id: `gap-${i}`, company: 'Bambu', model: 'X1C' });
+      const res = await postJson(`${survivor.url}/api/v1/printers`, {
+        id: `gap-${i}`,
+        company: 'Bambu',
+        model: 'X1C',
+      });
       if (res.status === 201) writer.acks.push({ id: `gap-${i}`, at: performance.now() });
     }
     const survivorStatus = (await cluster.status(survivor.id)) as { snapshotIndex?: number } | null;
-    t.true((survivorStatus?.snapshotIndex ?? 0) > lastIndexAtKill, 'the leader compacted its log past the killed node');
+    t.true(
+      (survivorStatus?.snapshotIndex ?? 0) > lastIndexAtKill,
+      'the leader compacted its log past the killed node',
+    );
     cluster.startNode(leader.id);
   } finally {
     await writer.stop();

@@ -12,7 +12,8 @@ async function writeMany(url: string, prefix: string, count: number): Promise<st
   for (let i = 0; i < count; i++) {
     const id = `${prefix}-${i}`;
     const res = await postJson(`${url}/api/v1/printers`, { id, company: 'Creality', model: 'K1' });
-    if (res.status !== 201) throw new Error(`write ${id} to ${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
+    if (res.status !== 201)
+      throw new Error(`write ${id} to ${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
     acked.push(id);
   }
   return acked;
@@ -33,7 +34,11 @@ test('a 5-node cluster survives two failures, including the leader', async (t) =
   await waitCaughtUp(cluster);
   for (const node of cluster.nodes) {
     const ids = await printerIds(node.url);
-    t.deepEqual(acked.filter((id) => !ids.has(id)), [], `${node.id} is missing acknowledged writes`);
+    t.deepEqual(
+      acked.filter((id) => !ids.has(id)),
+      [],
+      `${node.id} is missing acknowledged writes`,
+    );
   }
 });
 
@@ -50,7 +55,11 @@ test('a 3-node cluster with two members down answers writes with 503 and loses n
   while ((await cluster.status(leader.id))?.role === 'leader' && Date.now() < deadline) await sleep(50);
   t.not((await cluster.status(leader.id))?.role, 'leader', 'a leader without a quorum stepped down');
 
-  const refused = await postJson(`${leader.url}/api/v1/printers`, { id: 'no-quorum', company: 'Elegoo', model: 'Neptune' });
+  const refused = await postJson(`${leader.url}/api/v1/printers`, {
+    id: 'no-quorum',
+    company: 'Elegoo',
+    model: 'Neptune',
+  });
   t.is(refused.status, 503, JSON.stringify(refused.body));
   t.regex(refused.headers.get('content-type') ?? '', /application\/problem\+json/);
   t.truthy(refused.headers.get('retry-after'));
@@ -61,7 +70,11 @@ test('a 3-node cluster with two members down answers writes with 503 and loses n
   await waitCaughtUp(cluster);
   for (const node of cluster.nodes) {
     const ids = await printerIds(node.url);
-    t.deepEqual(acked.filter((id) => !ids.has(id)), [], `${node.id} is missing acknowledged writes`);
+    t.deepEqual(
+      acked.filter((id) => !ids.has(id)),
+      [],
+      `${node.id} is missing acknowledged writes`,
+    );
     t.false(ids.has('no-quorum'), 'the refused write was not applied later');
   }
 });

@@ -26,6 +26,8 @@ test('SIGTERM of the leader transfers leadership: the write gap stays under one 
 
   t.is(code, 0, `the old leader exited cleanly\n${leader.output.slice(-2000)}`);
   const gap = writer.longestGap(from, to);
-  t.log(`longest write gap around SIGTERM: ${gap.toFixed(0)} ms (election timeout ${TICK_MS * ELECTION_TICKS}-${2 * TICK_MS * ELECTION_TICKS} ms)`);
+  t.log(
+    `longest write gap around SIGTERM: ${gap.toFixed(0)} ms (election timeout ${TICK_MS * ELECTION_TICKS}-${2 * TICK_MS * ELECTION_TICKS} ms)`,
+  );
   t.true(gap < TICK_MS * ELECTION_TICKS, `writes were unavailable for ${gap.toFixed(0)} ms`);
 });

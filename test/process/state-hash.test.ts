@@ -12,7 +12,9 @@ interface StateHash {
 }
 
 async function hashes(cluster: ProcessCluster): Promise<StateHash[]> {
-  return Promise.all(cluster.nodes.map(async (n) => (await getJson<StateHash>(`${n.url}/cluster/state-hash`)).body));
+  return Promise.all(
+    cluster.nodes.map(async (n) => (await getJson<StateHash>(`${n.url}/cluster/state-hash`)).body),
+  );
 }
 
 test('a member restarted from its data dir reconstructs the same state hash as the others', async (t) => {
@@ -24,11 +26,28 @@ test('a member restarted from its data dir reconstructs the same state hash as t
     t.is(res.status, 201, `${route}: ${JSON.stringify(res.body)}`);
   };
   await post('printers', { id: 'p1', company: 'Prusa', model: 'MK4' });
-  await post('filaments', { id: 'f1', type: 'PLA', color: 'red', total_weight_in_grams: 1000, remaining_weight_in_grams: 800 });
+  await post('filaments', {
+    id: 'f1',
+    type: 'PLA',
+    color: 'red',
+    total_weight_in_grams: 1000,
+    remaining_weight_in_grams: 800,
+  });
   for (let i = 0; i < 5; i++) {
-    await post('print_jobs', { id: `j${i}`, printer_id: 'p1', filament_id: 'f1', filepath: `prints/part${i}.gcode`, print_weight_in_grams: 50 });
+    await post('print_jobs', {
+      id: `j${i}`,
+      printer_id: 'p1',
+      filament_id: 'f1',
+      filepath: `prints/part${i}.gcode`,
+      print_weight_in_grams: 50,
+    });
   }
-  for (const [job, status] of [['j0', 'Running'], ['j0', 'Done'], ['j1', 'Canceled'], ['j2', 'Running']] as const) {
+  for (const [job, status] of [
+    ['j0', 'Running'],
+    ['j0', 'Done'],
+    ['j1', 'Canceled'],
+    ['j2', 'Running'],
+  ] as const) {
     const res = await postJson(`${leader.url}/api/v1/print_jobs/${job}/status?status=${status}`, {});
     t.is(res.status, 200, JSON.stringify(res.body));
   }

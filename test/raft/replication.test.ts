@@ -85,12 +85,40 @@ test('a thousand proposals replicate and apply in order on every node', (t) => {
 
 test('an ack queued in an old term is not sent after a newer leader truncated the entry it names (sim finding F4)', (t) => {
   // n3 follows n1 (term 1) and holds entry 1 of term 1, durable.
-  const core = solo('n3', ['n1', 'n2', 'n3', 'n4', 'n5'], { hardState: { term: 1, vote: null, commit: 0 }, entries: entries([1]) });
-  core.step(msg<'append'>({ type: 'append', from: 'n1', to: 'n3', term: 1, prevIndex: 1, prevTerm: 1, entries: entries([1], 1), commit: 0 }));
+  const core = solo('n3', ['n1', 'n2', 'n3', 'n4', 'n5'], {
+    hardState: { term: 1, vote: null, commit: 0 },
+    entries: entries([1]),
+  });
+  core.step(
+    msg<'append'>({
+      type: 'append',
+      from: 'n1',
+      to: 'n3',
+      term: 1,
+      prevIndex: 1,
+      prevTerm: 1,
+      entries: entries([1], 1),
+      commit: 0,
+    }),
+  );
   // Before that Ready (acking entry 2 of term 1) is taken, a term-2 leader overwrites entry 2.
-  core.step(msg<'append'>({ type: 'append', from: 'n2', to: 'n3', term: 2, prevIndex: 1, prevTerm: 1, entries: entries([2], 1), commit: 0 }));
+  core.step(
+    msg<'append'>({
+      type: 'append',
+      from: 'n2',
+      to: 'n3',
+      term: 2,
+      prevIndex: 1,
+      prevTerm: 1,
+      entries: entries([2], 1),
+      commit: 0,
+    }),
+  );
   const rd = core.ready();
-  t.deepEqual(rd.entries.map((e) => [e.index, e.term]), [[2, 2]]);
+  t.deepEqual(
+    rd.entries.map((e) => [e.index, e.term]),
+    [[2, 2]],
+  );
   const acks = rd.messages.filter((m): m is AppendResponse => m.type === 'append-response');
   t.deepEqual(
     acks.map((m) => [m.to, m.term, m.success, m.index]),
