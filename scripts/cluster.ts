@@ -72,6 +72,9 @@ function startNode(id: string, i: number): void {
       `--api-addresses=${apiAddresses}`,
     ],
     {
+      // Own process group: Ctrl+C reaches only this script, which then stops each node
+      // exactly once (a node treats a second signal as "exit now").
+      detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,
@@ -123,6 +126,7 @@ async function fetchStatus(i: number): Promise<StatusView | null> {
 
 let lastLeader: string | null | undefined;
 async function watchLeader(): Promise<void> {
+  if (stopping) return;
   const statuses = await Promise.all(ids.map((_, i) => fetchStatus(i)));
   const leaderIndex = statuses.findIndex((s) => s?.role === 'leader');
   const leader = leaderIndex >= 0 ? ids[leaderIndex]! : null;
@@ -160,6 +164,7 @@ function stopAll(): void {
 
 process.on('SIGINT', stopAll);
 process.on('SIGTERM', stopAll);
+process.on('SIGHUP', stopAll);
 
 ids.forEach((id, i) => startNode(id, i));
 console.log(`starting ${count} nodes...`);
