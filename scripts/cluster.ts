@@ -125,6 +125,8 @@ async function fetchStatus(i: number): Promise<StatusView | null> {
 }
 
 let lastLeader: string | null | undefined;
+/** The usage hint is printed once, when the first leader shows up. */
+let hinted = false;
 async function watchLeader(): Promise<void> {
   if (stopping) return;
   const statuses = await Promise.all(ids.map((_, i) => fetchStatus(i)));
@@ -137,7 +139,8 @@ async function watchLeader(): Promise<void> {
     }
     if (leader) {
       console.log(`leader: ${leader} (${apiUrl(leaderIndex)}), term ${statuses[leaderIndex]?.term ?? '?'}`);
-      if (lastLeader === undefined || lastLeader === null) {
+      if (!hinted) {
+        hinted = true;
         console.log(
           `try:   curl -s ${apiUrl(0)}/api/v1/printers -H 'content-type: application/json' -d '{"company":"Prusa","model":"MK4"}'`,
         );
