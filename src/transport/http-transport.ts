@@ -1,16 +1,20 @@
-// Peer transport over HTTP/1.1 on its own port. Outgoing: one PeerSender per peer (own
-// queue, own keep-alive connection, own backoff). Incoming: a node:http server with two
-// routes, POST /raft/messages (a binary batch) and POST /raft/snapshot (a snapshot
-// streamed in chunks, reassembled before delivery). Every request must carry
-// `Authorization: Bearer <secret>` (when a secret is set) and come from a known peer id.
+// Peer transport on its own port. Outgoing: one PeerSender per peer (own queue, own
+// connections, own backoff). Incoming: a node:http server that takes
+//  - GET /raft/stream upgraded to a message stream (message-stream.ts): length-prefixed
+//    batches, one per socket write, for all messages but snapshots;
+//  - POST /raft/snapshot: a snapshot streamed in chunks, reassembled before delivery.
+// Every stream and request must carry `Authorization: Bearer <secret>` (when a secret is
+// set) and come from a known peer id: 401 / 403 otherwise, before anything is read.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Message, NodeId } from '../raft/messages.js';
 import { DecodeError, decodeBatch, decodeSnapshotHeader } from './codec.js';
-import { FROM_HEADER, MESSAGES_PATH, PeerSender, SNAPSHOT_PATH } from './peer-sender.js';
+import { FROM_HEADER, PeerSender, SNAPSHOT_PATH } from './peer-sender.js';
+import { FrameReader, STREAM_PATH, STREAM_PROTOCOL } from './message-stream.js';
 import type { PeerStats } from './peer-sender.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import type { MessageHandler, Transport, TransportLogger } from './types.js';
@@ -69,6 +73,8 @@ export class HttpTransport implements Transport {
   private handler: MessageHandler | null = null;
   private closed = false;
   private droppedUnknown = 0;
+  /** Incoming message streams (server.close() does not end upgraded sockets). */
+  private readonly streams = new Set<Duplex>();
 
   constructor(private readonly options: HttpTransportOptions) {
     this.id = options.id;
@@ -76,6 +82,9 @@ export class HttpTransport implements Transport {
     this.expectedAuth = options.secret === null ? null : sha256(`Bearer ${options.secret}`);
     for (const [id, address] of options.peers) this.setPeer(id, address);
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.acceptStream(req, socket, head),
+    );
     // Longer than the senders' keep-alive, so a client never reuses a socket the server is closing.
     this.server.keepAliveTimeout = 65_000;
   }
@@ -172,6 +181,8 @@ export class HttpTransport implements Transport {
     this.handler = null;
     const stopping = [...this.peers.values()].map((p) => p.stop());
     this.peers.clear();
+    for (const stream of this.streams) stream.destroy();
+    this.streams.clear();
     const closing = this.server.listening
       ? new Promise<void>((resolve) => {
           this.server.close(() => resolve());
@@ -183,15 +194,15 @@ export class HttpTransport implements Transport {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      if (req.url === STREAM_PATH) throw new HttpError(426, `upgrade to ${STREAM_PROTOCOL} to send messages`);
+      if (req.url !== SNAPSHOT_PATH) throw new HttpError(404, 'unknown route');
       if (req.method !== 'POST') throw new HttpError(405, 'POST only');
-      if (req.url !== MESSAGES_PATH && req.url !== SNAPSHOT_PATH) throw new HttpError(404, 'unknown route');
       const from = this.authenticate(req);
       const handler = this.handler;
       if (!handler) throw new HttpError(503, 'transport is closing');
-      const messages =
-        req.url === MESSAGES_PATH ? decodeBatch(await this.readBody(req)) : [await this.readSnapshot(req)];
-      for (const m of messages) this.checkAddressing(req, m, from);
-      for (const m of messages) handler(m);
+      const snapshot = await this.readSnapshot(req);
+      this.checkAddressing(req, snapshot, from);
+      handler(snapshot);
       res.writeHead(204).end();
     } catch (err) {
       const status = err instanceof HttpError ? err.status : err instanceof DecodeError ? 400 : 500;
@@ -206,6 +217,55 @@ export class HttpTransport implements Transport {
         res.end((err as Error).message);
       }
     }
+  }
+
+  /** A peer opens its message stream: check it like a request, then read frames until it closes. */
+  private acceptStream(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    let from: NodeId;
+    try {
+      if (req.url !== STREAM_PATH) throw new HttpError(404, 'unknown route');
+      if ((req.headers.upgrade ?? '').toLowerCase() !== STREAM_PROTOCOL) {
+        throw new HttpError(400, `expected Upgrade: ${STREAM_PROTOCOL}`);
+      }
+      from = this.authenticate(req);
+      if (!this.handler) throw new HttpError(503, 'transport is closing');
+    } catch (err) {
+      const status = err instanceof HttpError ? err.status : 500;
+      const text = (err as Error).message;
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain\r\n` +
+          `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      );
+      return;
+    }
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${STREAM_PROTOCOL}\r\nConnection: Upgrade\r\n\r\n`,
+    );
+    (socket as Socket).setNoDelay?.(true);
+    this.streams.add(socket);
+    const reader = new FrameReader(this.options.maxRequestBytes ?? 64 * 1024 * 1024);
+    const onData = (chunk: Buffer): void => {
+      try {
+        for (const body of reader.push(chunk)) {
+          const messages = decodeBatch(body);
+          for (const m of messages) this.checkAddressing(req, m, from);
+          for (const m of messages) this.handler?.(m);
+        }
+      } catch (err) {
+        // A refused or undecodable batch ends the stream; the sender reconnects and is checked again.
+        if (!(err instanceof HttpError)) {
+          this.options.logger?.warn(
+            { err: (err as Error).message, from },
+            'bad frame on a message stream; closing it',
+          );
+        }
+        socket.destroy();
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.streams.delete(socket));
+    if (head.length > 0) onData(head);
   }
 
   /** Checks the shared secret and the sender's id; returns the sender's id. */
@@ -252,25 +312,6 @@ export class HttpTransport implements Transport {
       );
       throw new HttpError(421, `this is ${this.id}, not ${m.to}`);
     }
-  }
-
-  private async readBody(req: IncomingMessage): Promise<Buffer> {
-    const limit = this.options.maxRequestBytes ?? 64 * 1024 * 1024;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) throw new HttpError(413, `batch larger than ${limit} bytes`);
-      chunks.push(chunk);
-    }
-    // One buffer of our own (not a slice of a shared pool): decoded entries are views into it.
-    const body = Buffer.allocUnsafeSlow(size);
-    let at = 0;
-    for (const c of chunks) {
-      c.copy(body, at);
-      at += c.length;
-    }
-    return body;
   }
 
   /** Reassembles a streamed snapshot: u32 header length | header | data. */

@@ -1,15 +1,18 @@
 // One peer's outgoing side, with loops of its own so a dead or slow peer only ever delays
-// itself. Two lanes, each on its own keep-alive connection:
-//  - messages: a bounded queue drained into one POST per round (a binary batch);
-//  - snapshots: the latest InstallSnapshot, streamed in chunks on its own route, so a
-//    long transfer never holds up heartbeats.
+// itself. Two lanes, each on its own connection:
+//  - messages: a bounded queue drained into frames on a long-lived message stream
+//    (message-stream.ts), one socket write per batch;
+//  - snapshots: the latest InstallSnapshot, streamed in chunks as an HTTP POST on its own
+//    keep-alive connection, so a long transfer never holds up heartbeats.
 // Each lane backs off exponentially with jitter (capped) while the peer fails.
 
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
 import type { InstallSnapshot, Message, NodeId } from '../raft/messages.js';
 import { beginBatch, encodeSnapshotHeader, endBatch, writeMessage, Writer } from './codec.js';
+import { frame, openStream, StreamRefusedError } from './message-stream.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
 
 export interface PeerSenderOptions {
@@ -41,9 +44,6 @@ export interface PeerStats {
   readonly consecutiveFailures: number;
 }
 
-export const MESSAGES_PATH = '/raft/messages';
-/** Batch requests in flight per peer. */
-const PIPELINE = 4;
 export const SNAPSHOT_PATH = '/raft/snapshot';
 export const FROM_HEADER = 'x-raft3d-from';
 
@@ -52,7 +52,6 @@ export function originOf(address: string): string {
 }
 
 interface Lane {
-  client: Client;
   running: boolean;
   failures: number;
 }
@@ -60,8 +59,12 @@ interface Lane {
 export class PeerSender {
   private queue: Message[] = [];
   private pendingSnapshot: InstallSnapshot | null = null;
-  private readonly messages: Lane;
-  private readonly snapshots: Lane;
+  private readonly messages: Lane = { running: false, failures: 0 };
+  private readonly snapshots: Lane = { running: false, failures: 0 };
+  /** The open message stream, if any. */
+  private stream: Socket | null = null;
+  /** Carries snapshots (HTTP POST). */
+  private snapshotClient: Client;
   private stopped = false;
   private address: string;
   private sent = 0;
@@ -73,8 +76,7 @@ export class PeerSender {
 
   constructor(private readonly options: PeerSenderOptions) {
     this.address = options.address;
-    this.messages = { client: this.connect(options.address, PIPELINE), running: false, failures: 0 };
-    this.snapshots = { client: this.connect(options.address), running: false, failures: 0 };
+    this.snapshotClient = this.connect(options.address);
     this.headers = { 'content-type': 'application/octet-stream', [FROM_HEADER]: options.self };
     if (options.authorization !== null) this.headers['authorization'] = options.authorization;
   }
@@ -111,12 +113,13 @@ export class PeerSender {
   setAddress(address: string): void {
     if (address === this.address || this.stopped) return;
     this.address = address;
-    for (const lane of [this.messages, this.snapshots]) {
-      const old = lane.client;
-      lane.client = this.connect(address, lane === this.messages ? PIPELINE : 1);
-      lane.failures = 0;
-      void old.destroy().catch(() => undefined);
-    }
+    this.stream?.destroy();
+    this.stream = null;
+    const old = this.snapshotClient;
+    this.snapshotClient = this.connect(address);
+    this.messages.failures = 0;
+    this.snapshots.failures = 0;
+    void old.destroy().catch(() => undefined);
   }
 
   stats(): PeerStats {
@@ -135,46 +138,116 @@ export class PeerSender {
     this.queue = [];
     this.pendingSnapshot = null;
     this.abort.abort();
-    await Promise.all([this.messages, this.snapshots].map((l) => l.client.destroy().catch(() => undefined)));
+    this.stream?.destroy();
+    this.stream = null;
+    await this.snapshotClient.destroy().catch(() => undefined);
   }
 
-  private connect(address: string, pipelining = 1): Client {
+  private connect(address: string): Client {
     return new Client(originOf(address), {
       keepAliveTimeout: 30_000,
       connectTimeout: Math.min(2_000, this.options.requestTimeoutMs),
       headersTimeout: this.options.requestTimeoutMs,
       bodyTimeout: this.options.requestTimeoutMs,
-      pipelining,
+      pipelining: 1,
     });
   }
 
   /**
-   * Keeps up to PIPELINE batch requests in flight on the peer's one keep-alive connection
-   * (HTTP/1.1 pipelining: the peer reads them in order, so messages arrive in send order).
-   * Waiting for each response before sending the next batch would add a full round trip
-   * to every message queued behind a heartbeat.
+   * Drains the queue into frames on the message stream. In the common case nothing is
+   * awaited: a batch is one socket write, and the loop ends when the queue is empty.
    */
   private async messageLoop(): Promise<void> {
     const lane = this.messages;
     lane.running = true;
-    const inflight = new Set<Promise<void>>();
     try {
-      while (!this.stopped && (this.queue.length > 0 || inflight.size > 0)) {
-        // After a failure only one request at a time, each after its backoff (in settle).
-        const room = lane.failures === 0 ? inflight.size < PIPELINE : inflight.size === 0;
-        if (this.queue.length > 0 && room) {
-          const request: Promise<void> = this.sendBatch(lane).then(async (ok) => {
-            await this.settle(lane, ok);
-            inflight.delete(request);
-          });
-          inflight.add(request);
+      while (!this.stopped && this.queue.length > 0) {
+        const stream = this.stream ?? (await this.connectStream());
+        const { body, count } = this.takeBatch();
+        if (stream === null) {
+          // Whatever was queued during a failed connect is stale by the end of the backoff.
+          this.failed += count;
+          await this.settle(lane, false);
           continue;
         }
-        await Promise.race(inflight);
+        const flushed = stream.write(frame(body));
+        this.sent += count;
+        if (!flushed && !(await this.drained(stream))) {
+          this.dropStream(stream, new Error('the peer stopped reading'));
+          await this.settle(lane, false);
+          continue;
+        }
+        await this.settle(lane, true);
       }
     } finally {
       lane.running = false;
     }
+  }
+
+  /** Opens the message stream; null (after logging) when the peer cannot be reached or refuses. */
+  private async connectStream(): Promise<Socket | null> {
+    const { peer, requestTimeoutMs } = this.options;
+    try {
+      const headers: Record<string, string> = { [FROM_HEADER]: this.options.self };
+      if (this.options.authorization !== null) headers['authorization'] = this.options.authorization;
+      const stream = await openStream(this.address, headers, Math.min(2_000, requestTimeoutMs));
+      if (this.stopped) {
+        stream.destroy();
+        return null;
+      }
+      stream.on('error', (err) => this.dropStream(stream, err));
+      stream.on('close', () => this.dropStream(stream, null));
+      // Nothing is expected back on this stream; read and discard to notice the close.
+      stream.resume();
+      this.stream = stream;
+      return stream;
+    } catch (err) {
+      if (this.stopped) return null;
+      if (err instanceof StreamRefusedError) {
+        this.options.log.warn(
+          `status:${peer}:${err.status}`,
+          { peer, address: this.address, status: err.status, body: err.body.slice(0, 200) },
+          'peer refused messages',
+        );
+      } else {
+        this.options.log.warn(
+          `unreachable:${peer}`,
+          { peer, address: this.address, err: (err as Error).message },
+          'peer unreachable, backing off',
+        );
+      }
+      return null;
+    }
+  }
+
+  private dropStream(stream: Socket, err: Error | null): void {
+    if (this.stream !== stream) return;
+    this.stream = null;
+    stream.destroy();
+    if (err && !this.stopped) {
+      this.options.log.warn(
+        `unreachable:${this.options.peer}`,
+        { peer: this.options.peer, address: this.address, err: err.message },
+        'message stream to peer lost; reconnecting',
+      );
+    }
+  }
+
+  /** Resolves true once the socket drained, false if it closed or stayed full too long. */
+  private drained(stream: Socket): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        stream.off('drain', onDrain);
+        stream.off('close', onClose);
+        resolve(ok);
+      };
+      const onDrain = (): void => done(true);
+      const onClose = (): void => done(false);
+      const timer = setTimeout(() => done(false), this.options.requestTimeoutMs);
+      stream.on('drain', onDrain);
+      stream.on('close', onClose);
+    });
   }
 
   private async snapshotLoop(): Promise<void> {
@@ -184,7 +257,7 @@ export class PeerSender {
       while (!this.stopped && this.pendingSnapshot) {
         const m = this.pendingSnapshot;
         this.pendingSnapshot = null;
-        await this.settle(lane, await this.streamSnapshot(lane, m));
+        await this.settle(lane, await this.streamSnapshot(m));
       }
     } finally {
       lane.running = false;
@@ -211,8 +284,8 @@ export class PeerSender {
     }
   }
 
-  /** Encodes as many queued messages as fit in one request and posts them. */
-  private sendBatch(lane: Lane): Promise<boolean> {
+  /** Encodes as many queued messages as fit in one batch, and takes them off the queue. */
+  private takeBatch(): { body: Buffer; count: number } {
     const w = this.writer;
     const countAt = beginBatch(w);
     let count = 0;
@@ -222,12 +295,10 @@ export class PeerSender {
       count++;
     }
     this.queue.splice(0, count);
-    // A copy: the writer is reused for the next batch while this one may still be in flight.
-    const body = Buffer.from(endBatch(w, countAt, count));
-    return this.post(lane, MESSAGES_PATH, body, count, this.options.requestTimeoutMs);
+    return { body: endBatch(w, countAt, count), count };
   }
 
-  private streamSnapshot(lane: Lane, m: InstallSnapshot): Promise<boolean> {
+  private streamSnapshot(m: InstallSnapshot): Promise<boolean> {
     const header = encodeSnapshotHeader(m);
     const data = m.snapshot.data;
     const chunk = this.options.snapshotChunkBytes;
@@ -239,20 +310,15 @@ export class PeerSender {
     }
     // Large snapshots take a while to transfer and store: a longer deadline than batches.
     const timeout = Math.max(60_000, this.options.requestTimeoutMs);
-    return this.post(lane, SNAPSHOT_PATH, Readable.from(chunks(), { objectMode: false }), 1, timeout);
+    return this.postSnapshot(Readable.from(chunks(), { objectMode: false }), timeout);
   }
 
-  private async post(
-    lane: Lane,
-    path: string,
-    body: Buffer | Readable,
-    count: number,
-    timeoutMs: number,
-  ): Promise<boolean> {
+  private async postSnapshot(body: Readable, timeoutMs: number): Promise<boolean> {
+    const count = 1;
     const { peer } = this.options;
     try {
-      const res = await lane.client.request({
-        path,
+      const res = await this.snapshotClient.request({
+        path: SNAPSHOT_PATH,
         method: 'POST',
         headers: this.headers,
         body,

@@ -10,6 +10,8 @@ import type { ExecutionContext } from 'ava';
 import type { Message, NodeId } from '../../src/raft/messages.js';
 import { HttpTransport } from '../../src/transport/index.js';
 import type { HttpTransportOptions, UnauthorizedRequest } from '../../src/transport/index.js';
+import { encodeBatch } from '../../src/transport/codec.js';
+import { frame, openStream, StreamRefusedError } from '../../src/transport/message-stream.js';
 import { everyMessage } from './fixtures.js';
 
 const SECRET = 'test-secret';
@@ -170,31 +172,29 @@ test('a snapshot in transit does not hold up heartbeats to the same peer', async
   );
 });
 
-test('a request without the right secret is refused with 401, and the warning is rate-limited', async (t) => {
+test('a stream without the right secret is refused with 401, and the warning is rate-limited', async (t) => {
   const [b] = await mesh(t, ['b']);
   if (!b) return t.fail();
   b.tr.setPeer('a', '127.0.0.1:1');
-  const url = `http://${b.addr}/raft/messages`;
-  const headers = { 'x-raft3d-from': 'a', 'content-type': 'application/octet-stream' };
-  const body = new Uint8Array([1, 0, 0, 0, 0]);
-  const missing = await fetch(url, { method: 'POST', headers, body });
-  t.is(missing.status, 401);
+  const headers = { 'x-raft3d-from': 'a' };
+  const missing = await t.throwsAsync(openStream(b.addr, headers, 2000), { instanceOf: StreamRefusedError });
+  t.is(missing?.status, 401);
   for (let i = 0; i < 5; i++) {
-    const wrong = await fetch(url, {
-      method: 'POST',
-      headers: { ...headers, authorization: 'Bearer nope' },
-      body,
-    });
-    t.is(wrong.status, 401);
+    const wrong = await t.throwsAsync(
+      openStream(b.addr, { ...headers, authorization: 'Bearer nope' }, 2000),
+      {
+        instanceOf: StreamRefusedError,
+      },
+    );
+    t.is(wrong?.status, 401);
   }
-  const right = await fetch(url, {
-    method: 'POST',
-    headers: { ...headers, authorization: `Bearer ${SECRET}` },
-    body,
-  });
-  t.is(right.status, 204, 'an empty batch with the right secret is accepted');
+  const right = await openStream(b.addr, { ...headers, authorization: `Bearer ${SECRET}` }, 2000);
+  right.end(frame(encodeBatch([])));
   t.is(b.refused.filter((r) => r.reason === 'secret').length, 6);
   t.is(b.warnings.filter((w) => /bad cluster secret/.test(w)).length, 1);
+  // A plain request to the stream route is told to upgrade; snapshots still need the secret.
+  t.is((await fetch(`http://${b.addr}/raft/stream`)).status, 426);
+  t.is((await fetch(`http://${b.addr}/raft/snapshot`, { method: 'POST', headers, body: 'x' })).status, 401);
   t.deepEqual(b.inbox, []);
 });
 
@@ -220,18 +220,21 @@ test('messages from an id that is not a known peer are refused with 403', async 
   t.deepEqual(b.inbox, []);
   t.true(b.refused.some((r) => r.reason === 'peer' && r.from === 'x'));
   t.true(b.warnings.some((w) => /not a known member/.test(w)));
-  // A known header does not let a message claim another sender inside the body.
-  const { encodeBatch } = await import('../../src/transport/codec.js');
-  const res = await fetch(`http://${b.addr}/raft/messages`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${SECRET}`, 'x-raft3d-from': 'a' },
-    body: new Uint8Array(encodeBatch([hb('x', 'b', 1)])),
-  });
-  t.is(res.status, 403);
-  // After removePeer, a former member is refused too.
+  // A known header does not let a message claim another sender inside the stream: it is closed.
+  const forged = await openStream(b.addr, { authorization: `Bearer ${SECRET}`, 'x-raft3d-from': 'a' }, 2000);
+  const closed = new Promise((resolve) => forged.on('close', resolve));
+  forged.on('error', () => undefined);
+  forged.resume();
+  forged.write(frame(encodeBatch([hb('x', 'b', 1)])));
+  await closed;
+  t.deepEqual(b.inbox, []);
+  // After removePeer, a former member is refused too: its open stream is closed at the next
+  // message, and reconnecting is refused with 403.
   b.tr.removePeer('a');
-  a.tr.send([hb('a', 'b', 2)]);
-  await until('a to fail', () => (a.tr.stats()['b']?.failed ?? 0) > 0);
+  await until('a to fail', () => {
+    a.tr.send([hb('a', 'b', 2)]);
+    return (a.tr.stats()['b']?.failed ?? 0) > 0;
+  });
   t.deepEqual(b.inbox, []);
 });
 
@@ -264,11 +267,11 @@ test.serial('a dead peer does not delay delivery to a live one', async (t) => {
 test('a full queue drops the oldest messages and counts them', async (t) => {
   const a = await startNode(t, 'a', { maxQueue: 10 });
   a.tr.setPeer('dead', await blackHole(t));
-  a.tr.send([hb('a', 'dead', 0)]); // in flight, never answered
+  a.tr.send([hb('a', 'dead', 0)]); // waits in the queue: the stream never finishes its handshake
   a.tr.send(Array.from({ length: 99 }, (_, i) => hb('a', 'dead', i + 1)));
   const s = a.tr.stats()['dead'];
   t.is(s?.queued, 10);
-  t.is(s?.dropped, 89);
+  t.is(s?.dropped, 90);
   t.true(a.warnings.some((w) => /queue full/.test(w)));
 });
 
@@ -302,7 +305,7 @@ test('close() stops the server and the senders', async (t) => {
   const [a, b] = await mesh(t, ['a', 'b']);
   if (!a || !b) return t.fail();
   await a.tr.close();
-  await t.throwsAsync(fetch(`http://${a.addr}/raft/messages`, { method: 'POST' }));
+  await t.throwsAsync(fetch(`http://${a.addr}/raft/snapshot`, { method: 'POST' }));
   a.tr.send([hb('a', 'b', 1)]);
   await new Promise((r) => setTimeout(r, 50));
   t.deepEqual(b.inbox, []);

@@ -1,0 +1,138 @@
+// The message lane between two peers: one long-lived TCP connection per direction, opened
+// by an HTTP/1.1 upgrade (so the shared secret and the sender id are checked exactly like a
+// request: 401 / 403 before anything flows), then a stream of frames
+//   u32 length (big-endian) | batch (codec.ts: version, count, messages)
+// Sending a batch is one socket write with no response to wait for, where one HTTP request
+// per batch cost the leader a request, a response and a parse on both sides.
+
+import { request } from 'node:http';
+import type { Socket } from 'node:net';
+
+export const STREAM_PATH = '/raft/stream';
+export const STREAM_PROTOCOL = 'raft3d-stream/1';
+
+/** The peer answered the upgrade with something other than 101 (e.g. 401, 403). */
+export class StreamRefusedError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`peer refused the message stream: ${status} ${body.slice(0, 200)}`);
+  }
+}
+
+/** Opens a message stream to `host:port`; resolves with the raw socket after the 101. */
+export function openStream(
+  address: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<Socket> {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(colon + 1));
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host,
+      port,
+      path: STREAM_PATH,
+      method: 'GET',
+      agent: false,
+      headers: { ...headers, connection: 'Upgrade', upgrade: STREAM_PROTOCOL },
+    });
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(new Error(`stream handshake timed out after ${timeoutMs} ms`)),
+    );
+    req.on('upgrade', (_res, socket: Socket) => {
+      socket.setTimeout(0);
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 5_000);
+      resolve(socket);
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => reject(new StreamRefusedError(res.statusCode ?? 0, body)));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The bytes of one frame: length prefix and batch, in one buffer (one write). */
+export function frame(batch: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(4 + batch.length);
+  out.writeUInt32BE(batch.length, 0);
+  batch.copy(out, 4);
+  return out;
+}
+
+export class FrameTooLargeError extends Error {}
+
+/**
+ * Cuts a byte stream back into frames. Each frame is returned in a buffer of its own,
+ * because decoded entries are views into it and must outlive the socket's chunks.
+ */
+export class FrameReader {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly maxFrameBytes: number) {}
+
+  push(chunk: Buffer): Buffer[] {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    const frames: Buffer[] = [];
+    for (;;) {
+      if (this.pendingBytes < 4) break;
+      const head = this.peek(4);
+      const length = head.readUInt32BE(0);
+      if (length > this.maxFrameBytes) {
+        throw new FrameTooLargeError(`frame of ${length} bytes exceeds ${this.maxFrameBytes}`);
+      }
+      if (this.pendingBytes < 4 + length) break;
+      this.skip(4);
+      frames.push(this.take(length));
+    }
+    return frames;
+  }
+
+  /** The first `n` buffered bytes, without consuming them. */
+  private peek(n: number): Buffer {
+    const first = this.pending[0]!;
+    if (first.length >= n) return first.subarray(0, n);
+    return Buffer.concat(this.pending, this.pendingBytes).subarray(0, n);
+  }
+
+  private skip(n: number): void {
+    let left = n;
+    while (left > 0) {
+      const first = this.pending[0]!;
+      if (first.length <= left) {
+        left -= first.length;
+        this.pending.shift();
+      } else {
+        this.pending[0] = first.subarray(left);
+        left = 0;
+      }
+    }
+    this.pendingBytes -= n;
+  }
+
+  /** Consumes `n` bytes into a new buffer of its own. */
+  private take(n: number): Buffer {
+    const out = Buffer.allocUnsafeSlow(n);
+    let filled = 0;
+    while (filled < n) {
+      const first = this.pending[0]!;
+      const use = Math.min(first.length, n - filled);
+      first.copy(out, filled, 0, use);
+      filled += use;
+      if (use === first.length) this.pending.shift();
+      else this.pending[0] = first.subarray(use);
+    }
+    this.pendingBytes -= n;
+    return out;
+  }
+}
