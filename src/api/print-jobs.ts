@@ -4,19 +4,21 @@
 
 import type { Router } from 'express';
 import type { ApiContext } from './context.js';
-import { handleWrite, readRoute, route } from './context.js';
+import { handleWrite, route } from './context.js';
+import { resourceRoutes } from './resource.js';
 import { ApiError } from './problem.js';
-import { matchEnum, parseBody, parseId, parseStatusParam, printJobInput, queryString } from './validation.js';
+import { matchEnum, parseId, parseStatusParam, printJobInput, queryString } from './validation.js';
 import { createPrintJobCommand, getPrintJob, listPrintJobs, setStatusCommand } from './shop.js';
-import { idOf } from './printers.js';
 
 export const PRINT_JOBS = '/api/v1/print_jobs';
 
 export function printJobRoutes(router: Router, ctx: ApiContext): void {
-  router.post(
-    PRINT_JOBS,
-    route(async (req, res) => {
-      const input = parseBody(printJobInput, req.body);
+  resourceRoutes(router, ctx, {
+    path: PRINT_JOBS,
+    noun: 'print job',
+    notFoundCode: 'print_job_not_found',
+    input: printJobInput,
+    check: (input) => {
       if (input.status !== undefined && matchEnum(['Queued'], input.status) === null) {
         throw new ApiError(
           400,
@@ -24,34 +26,14 @@ export function printJobRoutes(router: Router, ctx: ApiContext): void {
           `a print job always starts Queued; status ${JSON.stringify(input.status)} cannot be set on creation`,
         );
       }
-      await handleWrite(
-        ctx,
-        req,
-        res,
-        201,
-        input,
-        (meta) => createPrintJobCommand(input, meta),
-        (j) => `${PRINT_JOBS}/${idOf(j)}`,
-      );
-    }),
-  );
-  router.get(
-    PRINT_JOBS,
-    readRoute(ctx, (req) => {
+    },
+    command: createPrintJobCommand,
+    list: (req) => {
       const raw = queryString(req.query as Record<string, unknown>, 'status');
       return listPrintJobs(ctx.node.fsm, raw === undefined ? undefined : parseStatusParam(raw));
-    }),
-  );
-  router.get(
-    `${PRINT_JOBS}/:id`,
-    readRoute(ctx, (req) => {
-      const id = parseId(req.params['id'], 'print job');
-      const job = getPrintJob(ctx.node.fsm, id);
-      if (!job)
-        throw new ApiError(404, 'print_job_not_found', `no print job with id ${JSON.stringify(id)}`, { id });
-      return job;
-    }),
-  );
+    },
+    get: (id) => getPrintJob(ctx.node.fsm, id),
+  });
   router.post(
     `${PRINT_JOBS}/:id/status`,
     route(async (req, res) => {
