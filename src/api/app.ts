@@ -80,13 +80,24 @@ export function createApp(options: AppOptions): Raft3dApp {
   if (metrics) {
     const counter = metrics.httpRequests;
     const histogram = metrics.httpSeconds;
+    // prom-client hashes a label object on every call; the label sets are few, so the
+    // bound children are kept instead (this runs on every request).
+    const counts = new Map<string, { inc(): void }>();
+    const timings = new Map<string, { observe(value: number): void }>();
     app.use((req: Request, res: Response, next: NextFunction) => {
-      const started = process.hrtime.bigint();
+      const started = performance.now();
       res.once('finish', () => {
         const routePath: unknown = (req.route as { path?: unknown } | undefined)?.path;
         const route = typeof routePath === 'string' ? routePath : 'unmatched';
-        counter.inc({ method: req.method, route, code: res.statusCode });
-        histogram.observe({ method: req.method, route }, Number(process.hrtime.bigint() - started) / 1e9);
+        const code = String(res.statusCode);
+        const timingKey = `${req.method} ${route}`;
+        const countKey = `${timingKey} ${code}`;
+        let count = counts.get(countKey);
+        if (!count) counts.set(countKey, (count = counter.labels({ method: req.method, route, code })));
+        let timing = timings.get(timingKey);
+        if (!timing) timings.set(timingKey, (timing = histogram.labels({ method: req.method, route })));
+        count.inc();
+        timing.observe((performance.now() - started) / 1000);
       });
       next();
     });
