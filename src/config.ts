@@ -119,7 +119,7 @@ function kubernetesConfig(env: NodeJS.ProcessEnv): KubernetesConfig {
 }
 
 /** The StatefulSet ordinal of a pod name `<sts>-<i>`. */
-export function ordinalOf(k: KubernetesConfig, podName: string): number {
+function ordinalOf(k: KubernetesConfig, podName: string): number {
   const prefix = `${k.statefulSet}-`;
   const ordinal = podName.startsWith(prefix) ? Number(podName.slice(prefix.length)) : NaN;
   if (!Number.isInteger(ordinal) || ordinal < 0) {

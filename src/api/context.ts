@@ -114,7 +114,7 @@ export async function handleWrite(
  * JSON out without Express's res.json()/res.send() (charset juggling, ETag and freshness
  * checks this API does not use): the two hot paths, writes and reads, go through here.
  */
-export function sendJson(res: Response, status: number, value: unknown): void {
+function sendJson(res: Response, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
@@ -123,7 +123,7 @@ export function sendJson(res: Response, status: number, value: unknown): void {
   res.end(body);
 }
 
-export function parseConsistency(req: Request): Consistency {
+function parseConsistency(req: Request): Consistency {
   const raw = queryString(req.query as Record<string, unknown>, 'consistency');
   if (raw === undefined || raw === '') return 'linearizable';
   if (raw === 'linearizable' || raw === 'leader' || raw === 'stale') return raw;

@@ -10,7 +10,7 @@ import { route } from './context.js';
 import { ApiError } from './problem.js';
 import { queryInt, queryString } from './validation.js';
 
-export const EVENTS = '/api/v1/events';
+const EVENTS = '/api/v1/events';
 const MAX_LIMIT = 1000;
 /** A watcher that lets this much pile up unread is cut off; it resumes with Last-Event-ID. */
 const MAX_UNSENT_BYTES = 4 * 1024 * 1024;

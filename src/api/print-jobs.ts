@@ -10,7 +10,7 @@ import { ApiError } from './problem.js';
 import { matchEnum, parseId, parseStatusParam, printJobInput, queryString } from './validation.js';
 import { createPrintJobCommand, getPrintJob, listPrintJobs, setStatusCommand } from './shop.js';
 
-export const PRINT_JOBS = '/api/v1/print_jobs';
+const PRINT_JOBS = '/api/v1/print_jobs';
 
 export function printJobRoutes(router: Router, ctx: ApiContext): void {
   resourceRoutes(router, ctx, {

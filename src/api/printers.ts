@@ -7,7 +7,7 @@ import { notFound, resourceRoutes } from './resource.js';
 import { parseId, parseStatusParam, printerInput, queryString } from './validation.js';
 import { createPrinterCommand, getPrinter, listPrinterJobs, listPrinters } from './shop.js';
 
-export const PRINTERS = '/api/v1/printers';
+const PRINTERS = '/api/v1/printers';
 
 const printers = {
   path: PRINTERS,

@@ -5,10 +5,10 @@
 
 import type { Response } from 'express';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const TYPE_BASE = 'urn:raft3d:problem:';
 /** Seconds a client should wait before retrying when there is no leader or quorum. */
-export const RETRY_AFTER_SECONDS = 1;
+const RETRY_AFTER_SECONDS = 1;
 
 export interface ProblemBody {
   readonly type: string;

@@ -8,7 +8,7 @@ import { FILAMENT_TYPES, JOB_STATUSES } from '../fsm/index.js';
 import type { JobStatus } from '../fsm/index.js';
 import { ApiError } from './problem.js';
 
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/;
 const MAX_GRAMS = 1_000_000_000;
 
 const id = z
@@ -158,7 +158,7 @@ export function parseId(raw: unknown, what: string): string {
 }
 
 /** JSON with object keys sorted: the same request always gives the same bytes. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const record = value as Record<string, unknown>;

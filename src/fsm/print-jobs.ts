@@ -25,7 +25,7 @@ export function holdsReservation(status: JobStatus): boolean {
 }
 
 /** Grams a new job may still take from `filament`. */
-export function availableGrams(filament: FilamentRecord): number {
+function availableGrams(filament: FilamentRecord): number {
   return filament.remaining - filament.reserved;
 }
 

@@ -9,7 +9,7 @@ import { isValidTimestamp } from './time.js';
 import { FILAMENT_TYPES, JOB_STATUSES } from './types.js';
 import type { FilamentType, JobStatus, ShopValue } from './types.js';
 
-export const SNAPSHOT_MAGIC = 'raft3d-print-shop';
+const SNAPSHOT_MAGIC = 'raft3d-print-shop';
 export const SNAPSHOT_VERSION = 1;
 const HEADER = new RegExp(`^${SNAPSHOT_MAGIC}/v(\\d{1,6})$`);
 

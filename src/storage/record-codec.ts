@@ -9,7 +9,7 @@
 import type { ConfChange, Entry, HardState } from '../raft/messages.js';
 import { crc32 } from './crc32.js';
 
-export const RECORD_VERSION = 1;
+const RECORD_VERSION = 1;
 const TYPE_COMMAND = 1;
 const TYPE_NOOP = 2;
 const TYPE_CONFIG = 3;

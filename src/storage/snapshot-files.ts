@@ -62,7 +62,7 @@ export interface FsyncReporter {
 }
 
 /** fsyncs a directory so a rename or unlink in it is durable. */
-export async function syncDirectory(dir: string, report?: FsyncReporter): Promise<void> {
+async function syncDirectory(dir: string, report?: FsyncReporter): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     const started = performance.now();

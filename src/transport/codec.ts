@@ -8,7 +8,7 @@
 
 import type { ConfChange, Entry, InstallSnapshot, Message, SnapshotMeta } from '../raft/messages.js';
 
-export const WIRE_VERSION = 1;
+const WIRE_VERSION = 1;
 
 const MESSAGE_TYPES = [
   'vote-request',

@@ -47,7 +47,7 @@ export interface PeerStats {
 export const SNAPSHOT_PATH = '/raft/snapshot';
 export const FROM_HEADER = 'x-raft3d-from';
 
-export function originOf(address: string): string {
+function originOf(address: string): string {
   return /^https?:\/\//.test(address) ? address : `http://${address}`;
 }
 
