@@ -14,7 +14,7 @@ import type { Config } from './config.js';
 import { createMetrics } from './metrics/index.js';
 import { LevelStorage, StorageCorruptionError } from './storage/index.js';
 import { HttpTransport } from './transport/index.js';
-import { createApp, startShopNode } from './api/index.js';
+import { createApiServer, createApp, startShopNode } from './api/index.js';
 
 /** How long a leader waits for its hand-over to finish before it exits anyway. */
 const TRANSFER_TIMEOUT_MS = 3_000;
@@ -128,10 +128,13 @@ async function run(config: Config, logger: Logger): Promise<void> {
 
 function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(config.api.port, config.api.host, (error?: Error) =>
-      error ? reject(error) : resolve(server),
-    );
+    const server = createApiServer(app);
     server.keepAliveTimeout = 65_000;
+    server.once('error', reject);
+    server.listen(config.api.port, config.api.host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
   });
 }
 

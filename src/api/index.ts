@@ -3,6 +3,7 @@
 // OpenAPI sync test uses.
 export { appRoutes, createApp, listRoutes } from './app.js';
 export type { AppOptions, Raft3dApp, RouteInfo } from './app.js';
+export { createApiServer } from './server.js';
 export { startShopNode } from './shop.js';
 export type { ShopNode, ShopNodeOptions } from './shop.js';
 export { Forwarder, FORWARDED_HEADER, LEADER_HEADER, REPLAYED_HEADER } from './forward.js';

@@ -3,7 +3,7 @@
 
 import test from 'ava';
 import type { AddressInfo } from 'node:net';
-import { createApp, startShopNode } from '../../src/api/index.js';
+import { createApiServer, createApp, startShopNode } from '../../src/api/index.js';
 import { MemoryStorage } from '../../src/storage/index.js';
 import type { SaveBatch } from '../../src/storage/index.js';
 import { InProcessHub, InProcessTransport } from '../../src/transport/index.js';
@@ -28,7 +28,7 @@ test('a storage failure makes /healthz and /readyz answer 503 and writes fail', 
     tickMs: 10,
   });
   const app = createApp({ node });
-  const server = app.listen(0, '127.0.0.1');
+  const server = createApiServer(app).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   t.teardown(async () => {
     server.closeAllConnections();

@@ -4,7 +4,7 @@
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp, startShopNode } from '../../src/api/index.js';
+import { createApiServer, createApp, startShopNode } from '../../src/api/index.js';
 import type { Raft3dApp, ShopNode } from '../../src/api/index.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import type { Metrics } from '../../src/metrics/index.js';
@@ -97,7 +97,9 @@ export class InProcessCluster {
       forwardTimeoutMs: 5_000,
     });
     const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(s)));
+      const s = createApiServer(app);
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => resolve(s));
     });
     m.app = app;
     m.server = server;
