@@ -76,6 +76,8 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   private applied: LogIndex = 0;
   private snapshotMeta: SnapshotMeta | null = null;
+  /** The snapshot being stored, if any (see snapshotNow). */
+  private snapshotting: Promise<void> | null = null;
   private role: Role = 'follower';
   private leader: NodeId | null = null;
   private term: Term = 0;
@@ -356,6 +358,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.timer = null;
     this.kick();
     await this.loopDone;
+    await this.snapshotting?.catch(() => undefined);
     const error = new NodeStoppedError();
     this.proposals.failAll(error);
     this.confChanges.failAll(error);
@@ -413,18 +416,24 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
         this.reads.seal();
         await this.handleReady(this.core.ready());
       } catch (error) {
-        // Storage failed or an invariant broke: stop serving rather than risk safety.
-        this.fatal = error instanceof Error ? error : new Error(String(error));
-        this.logger.fatal({ err: this.fatal, id: this.id }, 'raft node loop failed; the node stops serving');
-        this.stopped = true;
-        if (this.timer) clearInterval(this.timer);
-        this.timer = null;
-        const stop = new NodeStoppedError();
-        this.proposals.failAll(stop);
-        this.confChanges.failAll(stop);
-        this.reads.failAll(stop);
+        this.fail(error);
       }
     }
+  }
+
+  /** Storage failed or an invariant broke: stop serving rather than risk safety. */
+  private fail(error: unknown): void {
+    if (this.fatal !== null) return;
+    this.fatal = error instanceof Error ? error : new Error(String(error));
+    this.logger.fatal({ err: this.fatal, id: this.id }, 'raft node loop failed; the node stops serving');
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const stop = new NodeStoppedError();
+    this.proposals.failAll(stop);
+    this.confChanges.failAll(stop);
+    this.reads.failAll(stop);
+    this.kick();
   }
 
   /** Whether a hard state carries more than a new commit index (see handleReady). */
@@ -482,8 +491,14 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     if (rd.committedEntries.length > 0) {
       this.reads.applied(this.applied);
       this.metrics?.appliedIndex.set(this.applied);
-      if (this.snapshotEvery > 0 && this.applied - (this.snapshotMeta?.index ?? 0) >= this.snapshotEvery) {
-        await this.snapshotNow();
+      if (
+        this.snapshotEvery > 0 &&
+        this.snapshotting === null &&
+        this.applied - (this.snapshotMeta?.index ?? 0) >= this.snapshotEvery
+      ) {
+        // Taken now, stored in the background: the loop goes on replicating and applying
+        // while the file is written (a failure there stops the node like any storage failure).
+        this.snapshotNow().catch((error: unknown) => this.fail(error));
       }
     }
   }
@@ -626,10 +641,19 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     if (peer) this.transport.setPeer(id, peer);
   }
 
+  /**
+   * Takes a snapshot of the state machine at the applied index, compacts the core's log to
+   * it and stores it; resolves once it is durable. The state is captured synchronously,
+   * before the first await, so the loop may go on applying while the file is written; one
+   * snapshot is in flight at a time (`snapshotting`).
+   */
   private async snapshotNow(): Promise<SnapshotMeta> {
+    while (this.snapshotting) await this.snapshotting.catch(() => undefined);
     if (this.snapshotMeta && this.snapshotMeta.index >= this.applied) return this.snapshotMeta;
     const index = this.applied;
+    const started = performance.now();
     const data = this.fsm.snapshot();
+    const captureMs = Math.round(performance.now() - started);
     // The core knows the configuration in force at `index` (not the latest appended one).
     const meta = this.core.compact(index, data);
     if (meta === null) {
@@ -637,10 +661,18 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       if (this.snapshotMeta) return this.snapshotMeta;
       throw new Error(`the core refused to compact at ${index} but no snapshot is known`);
     }
-    await this.storage.saveSnapshot({ meta, data });
-    this.snapshotMeta = meta;
+    const stored = this.storage.saveSnapshot({ meta, data });
+    this.snapshotting = stored;
+    try {
+      await stored;
+    } finally {
+      this.snapshotting = null;
+    }
+    // A leader's newer snapshot may have been installed meanwhile.
+    if (!this.snapshotMeta || this.snapshotMeta.index < meta.index) this.snapshotMeta = meta;
     this.metrics?.snapshots.inc();
-    this.logger.info({ id: this.id, index, bytes: data.byteLength }, 'snapshot taken');
+    const ms = Math.round(performance.now() - started);
+    this.logger.info({ id: this.id, index, bytes: data.byteLength, captureMs, ms }, 'snapshot taken');
     return meta;
   }
 

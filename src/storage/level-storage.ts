@@ -65,6 +65,8 @@ export class LevelStorage implements RaftStorage {
   private hasState = false;
   private opened: PersistedState | null | undefined;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Snapshots being stored (see saveSnapshot); close() lets them finish. */
+  private readonly snapshotSaves = new Set<Promise<void>>();
   private failure: Error | null = null;
   private closed = false;
   private readonly logDir: string;
@@ -228,11 +230,32 @@ export class LevelStorage implements RaftStorage {
     });
   }
 
+  /**
+   * The snapshot file is written beside the queue, so log saves go on while it is written
+   * and synced; only the switch (pointer + compaction, one atomic synced batch) is queued.
+   * Until that batch lands the log still holds every entry, and a file no pointer names is
+   * removed on the next open.
+   */
   saveSnapshot(snapshot: Snapshot): Promise<void> {
-    return this.run(async () => {
-      const { index } = snapshot.meta;
-      if (index <= this.snapshot.index) return;
-      const pointer = await this.writeSnapshot(snapshot);
+    if (this.closed) return Promise.reject(new Error(`storage in ${this.dir} is closed`));
+    const saving = this.storeSnapshot(snapshot);
+    this.snapshotSaves.add(saving);
+    const forget = (): void => void this.snapshotSaves.delete(saving);
+    saving.then(forget, forget);
+    return saving;
+  }
+
+  private async storeSnapshot(snapshot: Snapshot): Promise<void> {
+    const { index } = snapshot.meta;
+    this.throwIfFailed();
+    if (index <= this.snapshot.index) return;
+    const pointer = await this.writeSnapshot(snapshot);
+    return this.enqueue(async () => {
+      if (index <= this.snapshot.index) {
+        // A newer snapshot (installed from the leader) switched in first: this file is unused.
+        await removeFiles(this.snapDir, [snapshotFileName(pointer.term, pointer.index)]);
+        return;
+      }
       const ops: BatchOp[] = [{ type: 'put', key: SNAPSHOT_KEY, value: encodeSnapshotPointer(pointer) }];
       const compactTo = Math.min(index, this.lastIndex);
       for (let i = this.snapshot.index + 1; i <= compactTo; i++) ops.push({ type: 'del', key: entryKey(i) });
@@ -252,22 +275,27 @@ export class LevelStorage implements RaftStorage {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    const done = this.tail.then(
-      () => this.db.close(),
-      () => this.db.close(),
-    );
-    this.tail = done;
+    // Snapshot saves enqueue their switch only after their file is written: wait for them,
+    // then for the queue as it is then (not as it is now).
+    const done = Promise.allSettled([...this.snapshotSaves])
+      .then(() => this.tail)
+      .then(
+        () => this.db.close(),
+        () => this.db.close(),
+      );
     return done;
   }
 
   /** Runs storage operations one at a time; after a failed write, every later one fails too. */
   private run<T>(op: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`storage in ${this.dir} is closed`));
+    return this.enqueue(op);
+  }
+
+  /** run() without the closed check, for the tail of work accepted before close(). */
+  private enqueue<T>(op: () => Promise<T>): Promise<T> {
     const result = this.tail.then(() => {
-      if (this.failure)
-        throw new Error(
-          `storage in ${this.dir} failed earlier (${this.failure.message}); restart the member`,
-        );
+      this.throwIfFailed();
       return op().catch((err: unknown) => {
         // A failed write leaves our view of the disk uncertain: refuse everything after it.
         // (A refused batch wrote nothing, and corruption is reported by verify(), so those do not.)
@@ -278,6 +306,11 @@ export class LevelStorage implements RaftStorage {
     });
     this.tail = result.catch(() => undefined);
     return result;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure)
+      throw new Error(`storage in ${this.dir} failed earlier (${this.failure.message}); restart the member`);
   }
 
   private async write(ops: BatchOp[]): Promise<void> {

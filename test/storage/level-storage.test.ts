@@ -139,6 +139,75 @@ test('compaction deletes covered entries from the db and old snapshot files from
   await s.close();
 });
 
+test('log saves go on while a snapshot file is written; the switch keeps every later entry', async (t) => {
+  const dir = await filled(t, 10);
+  const order: string[] = [];
+  let s = await LevelStorage.open(dir, { onFsync: (_s, what) => order.push(what) });
+  // A large snapshot at 8, and appends past it issued while its file is being written.
+  const storing = s.saveSnapshot(snap(8, 1, 8 << 20)).then(() => order.push('snapshot stored'));
+  const appended = s.save({
+    entries: [cmd(11, 1), cmd(12, 2)],
+    hardState: { term: 2, vote: 'n2', commit: 11 },
+  });
+  await appended.then(() => order.push('entries saved'));
+  await storing;
+  t.true(
+    order.indexOf('entries saved') < order.indexOf('snapshot-file'),
+    `the log save did not wait for the snapshot file: ${order.join(', ')}`,
+  );
+  await s.save({ entries: [cmd(13, 2)] });
+  await s.close();
+  s = await LevelStorage.open(dir);
+  const state = await s.verify();
+  t.is(state?.snapshot?.meta.index, 8);
+  t.deepEqual(
+    state?.entries.map((e) => [e.index, e.term]),
+    [
+      [9, 1],
+      [10, 1],
+      [11, 1],
+      [12, 2],
+      [13, 2],
+    ],
+  );
+  t.deepEqual(state?.hardState, { term: 2, vote: 'n2', commit: 11 });
+  await s.close();
+});
+
+test('close() lets a snapshot in progress finish instead of leaving it half switched', async (t) => {
+  const dir = await filled(t, 10);
+  let s = await LevelStorage.open(dir);
+  const storing = s.saveSnapshot(snap(6, 1, 4 << 20));
+  await s.close();
+  await storing;
+  await t.throwsAsync(s.saveSnapshot(snap(9, 1)), { message: /closed/ });
+  s = await LevelStorage.open(dir);
+  const state = await s.load();
+  t.is(state?.snapshot?.meta.index, 6);
+  t.deepEqual(
+    state?.entries.map((e) => e.index),
+    [7, 8, 9, 10],
+  );
+  await s.close();
+});
+
+test('a leader snapshot installed while a local one is written wins, and the local file goes', async (t) => {
+  const dir = await filled(t, 10);
+  let s = await LevelStorage.open(dir);
+  const local = s.saveSnapshot(snap(5, 1, 4 << 20));
+  await s.save({ entries: [], snapshot: snap(20, 3), hardState: { term: 3, vote: null, commit: 20 } });
+  await local;
+  await s.close();
+  t.deepEqual(await readdir(path.join(dir, 'snapshots')), [
+    `snap-${'3'.padStart(20, '0')}-${'20'.padStart(20, '0')}.bin`,
+  ]);
+  s = await LevelStorage.open(dir);
+  const state = await s.load();
+  t.is(state?.snapshot?.meta.index, 20);
+  t.deepEqual(state?.entries, []);
+  await s.close();
+});
+
 test('leftovers of a crash in the middle of a snapshot write are cleaned up on open', async (t) => {
   const dir = await filled(t);
   let s = await LevelStorage.open(dir);
