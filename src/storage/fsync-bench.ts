@@ -38,7 +38,7 @@ export async function measureFsync(dir: string, seconds: number): Promise<FsyncR
     while (performance.now() < until) {
       const value = encodeEntry({ index, term: 1, type: 'command', data });
       const t = performance.now();
-      await db.batch([{ type: 'put', key: entryKey(index), value }], { sync: true });
+      await db.batch().put(entryKey(index), value).write({ sync: true });
       latencies.push(performance.now() - t);
       index++;
     }
