@@ -60,19 +60,28 @@ export function transitionProblem(job: JobRecord, to: JobStatus): ShopFailure | 
   );
 }
 
-/** Moves `job` to `to` (already checked legal), settling its reservation and consumption. */
-export function moveJob(job: JobRecord, filament: FilamentRecord, to: JobStatus, at: number): void {
-  if (holdsReservation(job.status) && !holdsReservation(to)) {
-    filament.reserved -= job.weight;
-    if (to === 'Done') filament.remaining -= job.weight;
-    filament.updatedAt = at;
-  }
-  job.status = to;
-  job.updatedAt = at;
+/** `job` moved to `to` (already checked legal) and its filament with the reservation settled. */
+export function moveJob(
+  job: JobRecord,
+  filament: FilamentRecord,
+  to: JobStatus,
+  at: number,
+): { job: JobRecord; filament: FilamentRecord } {
+  const settles = holdsReservation(job.status) && !holdsReservation(to);
+  return {
+    job: { ...job, status: to, updatedAt: at },
+    filament: settles
+      ? {
+          ...filament,
+          reserved: filament.reserved - job.weight,
+          remaining: to === 'Done' ? filament.remaining - job.weight : filament.remaining,
+          updatedAt: at,
+        }
+      : filament,
+  };
 }
 
-/** Reserves a new job's weight (already checked to fit). */
-export function reserve(filament: FilamentRecord, weight: number, at: number): void {
-  filament.reserved += weight;
-  filament.updatedAt = at;
+/** `filament` with a new job's weight reserved (already checked to fit). */
+export function reserve(filament: FilamentRecord, weight: number, at: number): FilamentRecord {
+  return { ...filament, reserved: filament.reserved + weight, updatedAt: at };
 }

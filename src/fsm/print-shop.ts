@@ -10,7 +10,7 @@ import type { IdempotencyLimits } from './idempotency.js';
 import { capacityProblem, holdsReservation, moveJob, reserve, transitionProblem } from './print-jobs.js';
 import type { FilamentRecord, JobRecord, PrinterRecord } from './records.js';
 import { filamentView, printerView, printJobView } from './records.js';
-import { SnapshotFormatError, decodeSnapshot, encodeSnapshot } from './snapshot.js';
+import { SnapshotFormatError, decodeSnapshot, encodeSnapshot, encodeSnapshotSlices } from './snapshot.js';
 import type { ShopData } from './snapshot.js';
 import type {
   CreateFilamentCommand,
@@ -151,7 +151,7 @@ export class PrintShop {
       createdAt: at,
       updatedAt: at,
     };
-    reserve(filament, record.weight, at);
+    this.filaments.set(filament.id, reserve(filament, record.weight, at));
     this.jobs.set(record.id, record);
     this.jobIdsOf(record.printerId).push(record.id);
     return { ok: true, value: printJobView(record) };
@@ -162,8 +162,11 @@ export class PrintShop {
     if (job === undefined) return notFound('print_job', id);
     const illegal = transitionProblem(job, status);
     if (illegal !== null) return illegal;
-    moveJob(job, this.filamentOf(job), status, at);
-    return { ok: true, value: printJobView(job) };
+    const moved = moveJob(job, this.filamentOf(job), status, at);
+    // Map.set keeps a key's place, so list order (creation order) is unchanged.
+    this.jobs.set(id, moved.job);
+    this.filaments.set(moved.filament.id, moved.filament);
+    return { ok: true, value: printJobView(moved.job) };
   }
 
   private filamentOf(job: JobRecord): FilamentRecord {
@@ -239,12 +242,25 @@ export class PrintShop {
 
   /** Canonical bytes: equal states give equal bytes (hash them to compare replicas). */
   snapshot(): Uint8Array {
-    return encodeSnapshot({
+    return encodeSnapshot(this.capture());
+  }
+
+  /**
+   * The state as of now, to be encoded a slice at a time (the bytes equal snapshot()'s).
+   * Capturing copies only the lists of record references (records are immutable), so the
+   * node can go on applying commands while the snapshot is encoded.
+   */
+  captureSnapshot(): Generator<void, Uint8Array, void> {
+    return encodeSnapshotSlices(this.capture());
+  }
+
+  private capture(): ShopData {
+    return {
       printers: [...this.printers.values()],
       filaments: [...this.filaments.values()],
       jobs: [...this.jobs.values()],
       idempotency: this.idempotency.list(),
-    });
+    };
   }
 
   /** Replaces the whole state with a snapshot's; throws (changing nothing) on a corrupt one. */
@@ -279,6 +295,7 @@ function rebuild(data: ShopData): {
     if (f.remaining > f.total) throw corrupt(`filament ${f.id} has more remaining than total weight`);
     filaments.set(f.id, { ...f, reserved: 0 });
   }
+  const reserved = new Map<string, number>();
   const jobs = new Map<string, JobRecord>();
   const jobsByPrinter = new Map<string, string[]>();
   for (const j of data.jobs) {
@@ -286,15 +303,17 @@ function rebuild(data: ShopData): {
     if (!printers.has(j.printerId)) throw corrupt(`print job ${j.id} names unknown printer ${j.printerId}`);
     const filament = filaments.get(j.filamentId);
     if (filament === undefined) throw corrupt(`print job ${j.id} names unknown filament ${j.filamentId}`);
-    if (holdsReservation(j.status)) filament.reserved += j.weight;
+    if (holdsReservation(j.status)) reserved.set(filament.id, (reserved.get(filament.id) ?? 0) + j.weight);
     jobs.set(j.id, { ...j });
     const ids = jobsByPrinter.get(j.printerId);
     if (ids === undefined) jobsByPrinter.set(j.printerId, [j.id]);
     else ids.push(j.id);
   }
-  for (const f of filaments.values()) {
-    if (f.reserved > f.remaining)
-      throw corrupt(`filament ${f.id} has ${f.reserved} g reserved but only ${f.remaining} g remaining`);
+  for (const [id, grams] of reserved) {
+    const f = filaments.get(id)!;
+    if (grams > f.remaining)
+      throw corrupt(`filament ${f.id} has ${grams} g reserved but only ${f.remaining} g remaining`);
+    filaments.set(id, { ...f, reserved: grams });
   }
   return { printers, filaments, jobs, jobsByPrinter };
 }

@@ -1,6 +1,7 @@
 // The state machine's internal records (timestamps as epoch ms) and their public views
-// (timestamps as ISO-8601 text, plus derived weights). Records are mutated only by
-// `apply`; views are fresh objects, safe to hand out.
+// (timestamps as ISO-8601 text, plus derived weights). Records are immutable: `apply`
+// replaces a changed record in its map, so a snapshot can capture the maps' values and
+// encode them later (PrintShop.captureSnapshot). Views are fresh objects, safe to hand out.
 
 import { isoTime } from './time.js';
 import type { FilamentType, FilamentView, JobStatus, PrintJobView, PrinterView } from './types.js';
@@ -17,11 +18,11 @@ export interface FilamentRecord {
   readonly type: FilamentType;
   readonly color: string;
   readonly total: number;
-  remaining: number;
+  readonly remaining: number;
   /** Sum of the weights of this filament's Queued/Running jobs, kept incrementally. */
-  reserved: number;
+  readonly reserved: number;
   readonly createdAt: number;
-  updatedAt: number;
+  readonly updatedAt: number;
 }
 
 export interface JobRecord {
@@ -30,9 +31,9 @@ export interface JobRecord {
   readonly filamentId: string;
   readonly filepath: string;
   readonly weight: number;
-  status: JobStatus;
+  readonly status: JobStatus;
   readonly createdAt: number;
-  updatedAt: number;
+  readonly updatedAt: number;
 }
 
 export function printerView(p: PrinterRecord): PrinterView {

@@ -32,41 +32,94 @@ export class SnapshotFormatError extends Error {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Records encoded between two yields of encodeSnapshotSlices. */
+const SLICE_RECORDS = 2_000;
+
+interface Output {
+  readonly chunks: Uint8Array[];
+  text: string;
+}
+
+/** One `"name":[...]` member of the body, yielding after every SLICE_RECORDS records. */
+function* section<T>(
+  out: Output,
+  name: string,
+  items: readonly T[],
+  json: (item: T) => object,
+): Generator<void, void, void> {
+  out.text += `"${name}":[`;
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out.text += ',';
+    out.text += JSON.stringify(json(items[i]!));
+    if ((i + 1) % SLICE_RECORDS === 0) {
+      out.chunks.push(encoder.encode(out.text));
+      out.text = '';
+      yield;
+    }
+  }
+  out.text += ']';
+}
+
+/**
+ * The snapshot bytes of `data`, encoded a slice at a time: each `next()` encodes up to
+ * SLICE_RECORDS records and the last one returns the bytes, so a caller can spread a large
+ * snapshot over several turns of the event loop. `data` must not change meanwhile (records
+ * are immutable; the arrays are the caller's). The bytes are exactly JSON.stringify of the
+ * v1 body, so equal states still give equal bytes.
+ */
+export function* encodeSnapshotSlices(data: ShopData): Generator<void, Uint8Array, void> {
+  const out: Output = { chunks: [], text: `${SNAPSHOT_MAGIC}/v${SNAPSHOT_VERSION}\n{` };
+  yield* section(out, 'printers', data.printers, (p) => ({
+    id: p.id,
+    company: p.company,
+    model: p.model,
+    created_at: p.createdAt,
+  }));
+  out.text += ',';
+  yield* section(out, 'filaments', data.filaments, (f) => ({
+    id: f.id,
+    type: f.type,
+    color: f.color,
+    total_weight_in_grams: f.total,
+    remaining_weight_in_grams: f.remaining,
+    created_at: f.createdAt,
+    updated_at: f.updatedAt,
+  }));
+  out.text += ',';
+  yield* section(out, 'print_jobs', data.jobs, (j) => ({
+    id: j.id,
+    printer_id: j.printerId,
+    filament_id: j.filamentId,
+    filepath: j.filepath,
+    print_weight_in_grams: j.weight,
+    status: j.status,
+    created_at: j.createdAt,
+    updated_at: j.updatedAt,
+  }));
+  out.text += ',';
+  yield* section(out, 'idempotency', data.idempotency, (e) => ({
+    key: e.key,
+    fingerprint: e.fingerprint,
+    at: e.at,
+    value: e.value,
+  }));
+  out.chunks.push(encoder.encode(`${out.text}}`));
+  const bytes = new Uint8Array(out.chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of out.chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return bytes;
+}
+
+/** The snapshot bytes of `data`, all at once. */
 export function encodeSnapshot(data: ShopData): Uint8Array {
-  const body = {
-    printers: data.printers.map((p) => ({
-      id: p.id,
-      company: p.company,
-      model: p.model,
-      created_at: p.createdAt,
-    })),
-    filaments: data.filaments.map((f) => ({
-      id: f.id,
-      type: f.type,
-      color: f.color,
-      total_weight_in_grams: f.total,
-      remaining_weight_in_grams: f.remaining,
-      created_at: f.createdAt,
-      updated_at: f.updatedAt,
-    })),
-    print_jobs: data.jobs.map((j) => ({
-      id: j.id,
-      printer_id: j.printerId,
-      filament_id: j.filamentId,
-      filepath: j.filepath,
-      print_weight_in_grams: j.weight,
-      status: j.status,
-      created_at: j.createdAt,
-      updated_at: j.updatedAt,
-    })),
-    idempotency: data.idempotency.map((e) => ({
-      key: e.key,
-      fingerprint: e.fingerprint,
-      at: e.at,
-      value: e.value,
-    })),
-  };
-  return encoder.encode(`${SNAPSHOT_MAGIC}/v${SNAPSHOT_VERSION}\n${JSON.stringify(body)}`);
+  const slices = encodeSnapshotSlices(data);
+  for (;;) {
+    const step = slices.next();
+    if (step.done) return step.value;
+  }
 }
 
 export function decodeSnapshot(bytes: Uint8Array): ShopData {

@@ -6,6 +6,7 @@
 
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { NotLeaderError as CoreNotLeaderError, RaftCore, SeededPrng } from '../raft/index.js';
@@ -251,15 +252,21 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   /** Snapshots the FSM at the applied index, compacts the log and stores the snapshot. */
   takeSnapshot(): Promise<SnapshotMeta> {
+    return this.inLoop(() => this.snapshotNow());
+  }
+
+  /** Runs `fn` in the loop, between two Readies (where the core may be changed). */
+  private inLoop<T>(fn: () => T | Promise<T>): Promise<T> {
     if (this.stopped) return Promise.reject(new NodeStoppedError());
-    return new Promise<SnapshotMeta>((resolve, reject) => {
+    return new Promise<T>((resolve, reject) => {
       this.tasks.push({
-        run: async () => {
+        run: () => {
           try {
-            resolve(await this.snapshotNow());
+            resolve(fn());
           } catch (error) {
             reject(error instanceof Error ? error : new Error(String(error)));
           }
+          return Promise.resolve();
         },
         cancel: reject,
       });
@@ -358,12 +365,13 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.timer = null;
     this.kick();
     await this.loopDone;
-    await this.snapshotting?.catch(() => undefined);
     const error = new NodeStoppedError();
     this.proposals.failAll(error);
     this.confChanges.failAll(error);
     this.reads.failAll(error);
     for (const task of this.tasks.splice(0)) task.cancel(error);
+    // A snapshot being encoded gives up; one being written finishes before storage closes.
+    await this.snapshotting;
     await this.transport.close();
     await this.storage.close();
     this.logger.info({ id: this.id }, 'raft node stopped');
@@ -498,7 +506,9 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       ) {
         // Taken now, stored in the background: the loop goes on replicating and applying
         // while the file is written (a failure there stops the node like any storage failure).
-        this.snapshotNow().catch((error: unknown) => this.fail(error));
+        this.snapshotNow().catch((error: unknown) => {
+          if (!(error instanceof NodeStoppedError)) this.fail(error);
+        });
       }
     }
   }
@@ -642,18 +652,49 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   }
 
   /**
-   * Takes a snapshot of the state machine at the applied index, compacts the core's log to
-   * it and stores it; resolves once it is durable. The state is captured synchronously,
-   * before the first await, so the loop may go on applying while the file is written; one
-   * snapshot is in flight at a time (`snapshotting`).
+   * Takes a snapshot of the state machine at the applied index and stores it; resolves once
+   * it is durable. Call it in the loop. The state is captured at once, encoded a slice per
+   * event-loop turn (when the FSM can, see StateMachine.captureSnapshot), then the core's log
+   * is compacted back in the loop and the file is written beside it. Replication and
+   * applying go on throughout; one snapshot is in flight at a time (`snapshotting`).
    */
-  private async snapshotNow(): Promise<SnapshotMeta> {
-    while (this.snapshotting) await this.snapshotting.catch(() => undefined);
-    if (this.snapshotMeta && this.snapshotMeta.index >= this.applied) return this.snapshotMeta;
+  private snapshotNow(): Promise<SnapshotMeta> {
+    if (this.snapshotting)
+      return this.snapshotting.then(
+        () => this.inLoop(() => this.snapshotNow()),
+        () => this.inLoop(() => this.snapshotNow()),
+      );
+    if (this.snapshotMeta && this.snapshotMeta.index >= this.applied)
+      return Promise.resolve(this.snapshotMeta);
     const index = this.applied;
     const started = performance.now();
-    const data = this.fsm.snapshot();
-    const captureMs = Math.round(performance.now() - started);
+    const done = this.encodeState().then((data) =>
+      this.inLoop(() => this.compactAndStore(index, data, started)),
+    );
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.snapshotting = settled;
+    void settled.then(() => {
+      if (this.snapshotting === settled) this.snapshotting = null;
+    });
+    return done;
+  }
+
+  /** The state machine's snapshot bytes as of now, encoded without blocking the loop for long. */
+  private async encodeState(): Promise<Uint8Array> {
+    const slices = this.fsm.captureSnapshot?.();
+    if (!slices) return this.fsm.snapshot();
+    for (;;) {
+      const step = slices.next();
+      if (step.done) return step.value;
+      await yieldToEventLoop();
+      if (this.stopped) throw new NodeStoppedError();
+    }
+  }
+
+  private async compactAndStore(index: LogIndex, data: Uint8Array, started: number): Promise<SnapshotMeta> {
     // The core knows the configuration in force at `index` (not the latest appended one).
     const meta = this.core.compact(index, data);
     if (meta === null) {
@@ -661,18 +702,12 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       if (this.snapshotMeta) return this.snapshotMeta;
       throw new Error(`the core refused to compact at ${index} but no snapshot is known`);
     }
-    const stored = this.storage.saveSnapshot({ meta, data });
-    this.snapshotting = stored;
-    try {
-      await stored;
-    } finally {
-      this.snapshotting = null;
-    }
+    await this.storage.saveSnapshot({ meta, data });
     // A leader's newer snapshot may have been installed meanwhile.
     if (!this.snapshotMeta || this.snapshotMeta.index < meta.index) this.snapshotMeta = meta;
     this.metrics?.snapshots.inc();
     const ms = Math.round(performance.now() - started);
-    this.logger.info({ id: this.id, index, bytes: data.byteLength, captureMs, ms }, 'snapshot taken');
+    this.logger.info({ id: this.id, index, bytes: data.byteLength, ms }, 'snapshot taken');
     return meta;
   }
 

@@ -12,6 +12,13 @@ import type { Metrics } from '../metrics/index.js';
 export interface StateMachine<C, R> {
   apply(command: C, meta: { index: LogIndex; term: Term }): R;
   snapshot(): Uint8Array;
+  /**
+   * Optional: capture the state now and encode it later, a slice per `next()`, the last
+   * returning the same bytes snapshot() would have. The node then takes its automatic and
+   * on-demand snapshots without blocking the event loop for the whole encoding; the state
+   * machine must keep the captured state unchanged meanwhile (e.g. immutable records).
+   */
+  captureSnapshot?(): Iterator<void, Uint8Array, void>;
   restore(bytes: Uint8Array): void;
 }
 

@@ -151,3 +151,27 @@ test('format errors are SnapshotFormatError with code invalid_snapshot', (t) => 
   });
   t.is(error?.code, 'invalid_snapshot');
 });
+
+test('a captured snapshot is encoded in slices and is not changed by commands applied meanwhile', (t) => {
+  const shop = shopWith();
+  for (let i = 2; i < 4_500; i++) mustOk(shop.apply(printer(`p${i}`)));
+  mustOk(shop.apply(job('j-run', 'p1', 'f1', 100)));
+  mustOk(shop.apply(status('j-run', 'Running')));
+  const expected = text(shop.snapshot());
+
+  const slices = shop.captureSnapshot();
+  let yields = 0;
+  let step = slices.next();
+  // Between slices the shop moves on: a job finishes (its filament record changes), new
+  // printers and jobs arrive. None of it may leak into the captured state.
+  mustOk(shop.apply(status('j-run', 'Done')));
+  mustOk(shop.apply(printer('late')));
+  mustOk(shop.apply(job('j-late', 'p2', 'f1', 50)));
+  while (!step.done) {
+    yields++;
+    step = slices.next();
+  }
+  t.true(yields >= 2, `encoded in ${yields + 1} slices`);
+  t.is(text(step.value), expected);
+  t.not(text(shop.snapshot()), expected);
+});
