@@ -702,9 +702,10 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       if (this.snapshotMeta) return this.snapshotMeta;
       throw new Error(`the core refused to compact at ${index} but no snapshot is known`);
     }
-    await this.storage.saveSnapshot({ meta, data });
-    // A leader's newer snapshot may have been installed meanwhile.
+    // The core's log now starts after `index`: events() and status() must say so at once.
+    // (A failure to store it stops the node, so nobody acts on a snapshot that is not durable.)
     if (!this.snapshotMeta || this.snapshotMeta.index < meta.index) this.snapshotMeta = meta;
+    await this.storage.saveSnapshot({ meta, data });
     this.metrics?.snapshots.inc();
     const ms = Math.round(performance.now() - started);
     this.logger.info({ id: this.id, index, bytes: data.byteLength, ms }, 'snapshot taken');
