@@ -1,5 +1,6 @@
-// Our table-driven CRC-32 must agree with the standard one (zlib's) on every length and
-// offset, since the slicing-by-8 fast path and the byte-at-a-time tail split the input.
+// crc32() wraps zlib's: the standard check value, and its sub-range and continuation
+// arguments must give what checksumming the sub-range in one piece gives (the record codec
+// checksums parts of buffers and continues checksums across header and data).
 
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import test from 'ava';
