@@ -79,6 +79,8 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   private snapshotMeta: SnapshotMeta | null = null;
   /** The snapshot being stored, if any (see snapshotNow). */
   private snapshotting: Promise<void> | null = null;
+  /** Extra applied entries before the first automatic snapshot (see the constructor). */
+  private snapshotDelay: number;
   private role: Role = 'follower';
   private leader: NodeId | null = null;
   private term: Term = 0;
@@ -108,6 +110,12 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.tickMs = options.tickMs ?? 50;
     this.electionMs = this.tickMs * (options.electionTicks ?? 10);
     this.snapshotEvery = options.snapshotEvery ?? 10_000;
+    // Members that start together would otherwise snapshot at the same indexes, all pausing
+    // at once; the first automatic snapshot waits a random extra 0-50 % of the interval,
+    // and the ones after it keep that phase.
+    const spread = Math.floor(this.snapshotEvery / 2) + 1;
+    this.snapshotDelay =
+      options.seed === undefined ? randomInt(0, spread) : new SeededPrng(options.seed + 1).int(spread);
     const metrics = this.metrics;
     this.proposals = new ProposalTracker<R>(options.proposalTimeoutMs ?? 5_000, {
       onSettled: (seconds, outcome) => {
@@ -502,8 +510,9 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       if (
         this.snapshotEvery > 0 &&
         this.snapshotting === null &&
-        this.applied - (this.snapshotMeta?.index ?? 0) >= this.snapshotEvery
+        this.applied - (this.snapshotMeta?.index ?? 0) >= this.snapshotEvery + this.snapshotDelay
       ) {
+        this.snapshotDelay = 0;
         // Taken now, stored in the background: the loop goes on replicating and applying
         // while the file is written (a failure there stops the node like any storage failure).
         this.snapshotNow().catch((error: unknown) => {

@@ -253,3 +253,37 @@ test('a restarted node recovers its state from storage and rejoins', async (t) =
     ['s0', 's1', 's2', 's3', 's4', 's5', 'while-down'],
   );
 });
+
+test('automatic snapshots: each member after 1-1.5x snapshotEvery entries, then every snapshotEvery, while writes go on', async (t) => {
+  const every = 40;
+  const cluster = await InProcessCluster.start({ size: 3, http: false, snapshotEvery: every });
+  t.teardown(() => cluster.stop());
+  const leader = await cluster.waitForLeader();
+  const firsts = new Map<string, number>();
+  const offs = cluster.members.map((m) =>
+    m.node.on('applied', () => {
+      const index = m.node.status().snapshotIndex;
+      if (index > 0 && !firsts.has(m.id)) firsts.set(m.id, index);
+    }),
+  );
+  // Concurrent writes, so entries keep applying while snapshots are encoded and stored.
+  for (let round = 0; round < 10; round++)
+    await Promise.all(Array.from({ length: 20 }, (_, i) => leader.node.propose(printer(`s${round}-${i}`))));
+  await cluster.waitForApplied(leader.node.status().commit);
+  offs.forEach((off) => off());
+  for (const m of cluster.members) {
+    const first = firsts.get(m.id);
+    t.truthy(first, `${m.id} took an automatic snapshot`);
+    t.true(first! >= every && first! <= every * 1.5 + 20, `${m.id} first snapshot at ${first}`);
+    const status = m.node.status();
+    t.true(
+      status.applied - status.snapshotIndex < every + 20,
+      `${m.id} keeps snapshotting (${status.snapshotIndex} of ${status.applied})`,
+    );
+    // The log really was compacted: events before the snapshot are gone.
+    t.deepEqual(m.node.events(0, 10), { compacted: status.snapshotIndex + 1 });
+  }
+  // Every member ends with the same state, snapshots and all.
+  const shops = cluster.members.map((m) => m.node.fsm.listPrinters().length);
+  t.deepEqual(shops, [200, 200, 200]);
+});
