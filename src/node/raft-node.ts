@@ -77,7 +77,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   private applied: LogIndex = 0;
   private snapshotMeta: SnapshotMeta | null = null;
-  /** The snapshot being stored, if any (see snapshotNow). */
+  /** Settles (never rejects) when the snapshot in flight is stored or abandoned (see snapshotNow). */
   private snapshotting: Promise<void> | null = null;
   /** Extra applied entries before the first automatic snapshot (see the constructor). */
   private snapshotDelay: number;
@@ -668,11 +668,8 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
    * applying go on throughout; one snapshot is in flight at a time (`snapshotting`).
    */
   private snapshotNow(): Promise<SnapshotMeta> {
-    if (this.snapshotting)
-      return this.snapshotting.then(
-        () => this.inLoop(() => this.snapshotNow()),
-        () => this.inLoop(() => this.snapshotNow()),
-      );
+    // (`snapshotting` never rejects: it only says when the one in flight is over.)
+    if (this.snapshotting) return this.snapshotting.then(() => this.inLoop(() => this.snapshotNow()));
     if (this.snapshotMeta && this.snapshotMeta.index >= this.applied)
       return Promise.resolve(this.snapshotMeta);
     const index = this.applied;

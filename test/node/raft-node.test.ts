@@ -287,3 +287,22 @@ test('automatic snapshots: each member after 1-1.5x snapshotEvery entries, then 
   const shops = cluster.members.map((m) => m.node.fsm.listPrinters().length);
   t.deepEqual(shops, [200, 200, 200]);
 });
+
+test('on-demand snapshots queue behind one in flight and each resolves once stored', async (t) => {
+  const cluster = await InProcessCluster.start({ size: 1, http: false });
+  t.teardown(() => cluster.stop());
+  const leader = await cluster.waitForLeader();
+  for (let i = 0; i < 30; i++) ok(await leader.node.propose(printer(`q${i}`)));
+  const first = leader.node.takeSnapshot();
+  const more = leader.node.propose(printer('q-late'));
+  const second = leader.node.takeSnapshot();
+  ok(await more);
+  const [a, b] = await Promise.all([first, second]);
+  t.true(a.index >= 30);
+  t.true(b.index >= a.index);
+  t.is(leader.node.status().snapshotIndex, b.index);
+  // A third with nothing new applied returns the stored one.
+  const c = await leader.node.takeSnapshot();
+  if (leader.node.status().applied === b.index) t.deepEqual(c, b);
+  else t.true(c.index > b.index);
+});
