@@ -21,7 +21,7 @@ try {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   console.log(
-    `failover after kill -9 of the leader, ${trials} trials (tick 50 ms, election timeout 500-1000 ms):`,
+    `failover after kill -9 of the leader, ${trials} trials (tick 50 ms, election timeout 550-1000 ms):`,
   );
   console.log(
     `  min ${at(0).toFixed(0)} ms, p50 ${at(0.5).toFixed(0)} ms, p90 ${at(0.9).toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms`,

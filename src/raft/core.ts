@@ -541,7 +541,12 @@ export class RaftCore {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     const e = this.cfg.electionTicks;
-    this.randomizedElectionTimeout = e + Math.floor(this.cfg.prng.next() * e);
+    // (E, 2E], not etcd's [E, 2E): peers tick on their own clocks, so when a follower times
+    // out after exactly E ticks another may have counted only E-1 since the same heartbeat,
+    // still be in its lease (inLease) and ignore the PreVote. If the one that times out
+    // first also holds the longer log, the other cannot win either, and the election took
+    // a second full timeout (failovers of 1.2-1.7 s instead of under 1 s, docs/performance.md).
+    this.randomizedElectionTimeout = e + 1 + Math.floor(this.cfg.prng.next() * e);
   }
 
   private followLeader(from: NodeId): void {

@@ -12,18 +12,51 @@ function ticksToCampaign(core: RaftCore): number {
   throw new Error('never campaigned');
 }
 
-test('election timeouts are drawn from the injected PRNG in [E, 2E)', (t) => {
+test('election timeouts are drawn from the injected PRNG in (E, 2E]', (t) => {
   const seen = new Set<number>();
   for (let seed = 1; seed <= 200; seed++) {
     const core = new RaftCore(testConfig('n1', ['n1', 'n2', 'n3'], { prng: new SeededPrng(seed) }));
     const n = ticksToCampaign(core);
-    t.true(n >= 10 && n < 20, `seed ${seed}: campaigned after ${n} ticks`);
+    t.true(n > 10 && n <= 20, `seed ${seed}: campaigned after ${n} ticks`);
     seen.add(n);
   }
   t.true(seen.size >= 8, `jitter spreads timeouts (saw ${[...seen].join(',')})`);
   const a = new RaftCore(testConfig('n1', ['n1', 'n2', 'n3'], { prng: new SeededPrng(77) }));
   const b = new RaftCore(testConfig('n1', ['n1', 'n2', 'n3'], { prng: new SeededPrng(77) }));
   t.is(ticksToCampaign(a), ticksToCampaign(b), 'the same seed replays the same timeout');
+});
+
+test('the first follower to time out is past the lease of a peer whose clock is one tick behind', (t) => {
+  // Both followers heard the leader's last heartbeat, then the leader died. n2's tick timer
+  // runs one tick ahead of n3's. Whenever n2 campaigns, n3 must already be out of its
+  // lease and answer the PreVote: with timeouts in [E, 2E) it ignored it when n2 drew
+  // exactly E, and if n2 held the longer log the election then took a second timeout.
+  for (let seed = 1; seed <= 60; seed++) {
+    const c = new Cluster(['n1', 'n2', 'n3'], { seed });
+    c.elect('n1');
+    c.propose('n1', 'x');
+    c.deliverAll();
+    c.isolated.add('n1');
+    const n2 = c.node('n2');
+    let ticks = 0;
+    while (n2.status().role === 'follower') {
+      c.tick('n2');
+      ticks++;
+      if (n2.status().role === 'follower') c.tick('n3');
+    }
+    c.processAll();
+    const preVote = c.take((m) => m.type === 'vote-request' && m.to === 'n3');
+    t.is(preVote.length, 1, `seed ${seed}`);
+    c.deliver(preVote[0]!);
+    c.processAll();
+    const answer = c.take((m) => m.type === 'vote-response' && m.to === 'n2');
+    t.is(
+      answer.length,
+      1,
+      `seed ${seed}: n3 (${ticks - 1} ticks since the heartbeat) ignored the PreVote of n2 (${ticks})`,
+    );
+    t.true((answer[0] as VoteResponse).granted, `seed ${seed}`);
+  }
 });
 
 test('a follower that keeps hearing heartbeats never campaigns', (t) => {
