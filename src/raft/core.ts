@@ -605,7 +605,7 @@ export class RaftCore {
   }
 
   private handleVoteRequest(m: VoteRequest): void {
-    const granted = this.canGrantVote(m);
+    const granted = this.canGrantVote(m) && !this.defersPreVote(m);
     if (granted && !m.preVote) {
       this.vote = m.from;
       this.electionElapsed = 0;
@@ -620,6 +620,24 @@ export class RaftCore {
       granted,
     };
     this.send(response);
+  }
+
+  /**
+   * Two pre-candidates with equally up-to-date logs would grant each other's PreVote, both
+   * campaign in the same term and split the vote; in a 3-node cluster with one member down
+   * that happened whenever the survivors timed out within a few milliseconds of each other,
+   * and cost a second election timeout. Between two such pre-candidates the lower id goes
+   * first: a pre-candidate refuses the PreVote of a higher id with the same log. (A
+   * follower grants as before, and a longer log still wins whatever the ids.)
+   */
+  private defersPreVote(m: VoteRequest): boolean {
+    return (
+      m.preVote &&
+      this.role === 'pre-candidate' &&
+      m.from > this.id &&
+      m.lastLogTerm === this.log.lastTerm() &&
+      m.lastLogIndex === this.log.lastIndex()
+    );
   }
 
   private poll(from: NodeId, granted: boolean): void {

@@ -59,6 +59,33 @@ test('the first follower to time out is past the lease of a peer whose clock is 
   }
 });
 
+test('two survivors that time out together do not split the vote: the lower id, or the longer log, wins', (t) => {
+  for (const longer of [null, 'n2', 'n3'] as const) {
+    for (let seed = 1; seed <= 40; seed++) {
+      const c = new Cluster(['n1', 'n2', 'n3'], { seed });
+      c.elect('n1');
+      c.propose('n1', 'x');
+      c.deliverAll();
+      if (longer !== null) {
+        // One more entry reaches only `longer` before the leader dies.
+        c.propose('n1', 'y');
+        c.processAll();
+        c.take((m) => m.type === 'append' && m.to !== longer);
+        c.deliverAll();
+      }
+      c.isolated.add('n1');
+      const term = c.node('n2').status().term;
+      // Both time out before either hears from the other.
+      for (const id of ['n2', 'n3'] as const) while (c.node(id).status().role === 'follower') c.tick(id);
+      c.deliverAll();
+      const expected = longer ?? 'n2';
+      const where = `seed ${seed}, longer log on ${longer ?? 'neither'}`;
+      t.deepEqual(c.view(expected), { role: 'leader', term: term + 1, leader: expected }, where);
+      t.is(c.view(expected === 'n2' ? 'n3' : 'n2').role, 'follower', where);
+    }
+  }
+});
+
 test('a follower that keeps hearing heartbeats never campaigns', (t) => {
   const c = new Cluster(['n1', 'n2', 'n3']);
   c.elect('n1');
