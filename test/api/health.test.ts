@@ -59,3 +59,38 @@ test('a first boot without initial voters is refused', async (t) => {
     { message: /initial voters/ },
   );
 });
+
+test('a snapshot that cannot be stored stops the node like any storage failure', async (t) => {
+  class SnapshotFailingStorage extends MemoryStorage {
+    override async saveSnapshot(): Promise<void> {
+      throw new Error('snapshot disk full');
+    }
+  }
+  const node = await startShopNode({
+    id: 's1',
+    initialVoters: ['s1'],
+    storage: new SnapshotFailingStorage(),
+    transport: new InProcessTransport(new InProcessHub(), 's1'),
+    tickMs: 10,
+    snapshotEvery: 10,
+    seed: 7,
+  });
+  t.teardown(() => node.stop());
+  for (let i = 0; i < 200 && !node.isLeader(); i++) await sleep(10);
+  let refused: unknown = null;
+  for (let i = 0; i < 40 && refused === null; i++) {
+    try {
+      await node.propose({
+        type: 'printer.create',
+        at: 1,
+        printer: { id: `s${i}`, company: 'A', model: 'B' },
+      });
+    } catch (error) {
+      refused = error;
+    }
+    // The snapshot is stored in the background: give it a turn.
+    await sleep(1);
+  }
+  t.like(refused, { code: 'node_stopped' });
+  t.false(node.isHealthy());
+});
