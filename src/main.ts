@@ -13,7 +13,7 @@ import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
 import { createMetrics } from './metrics/index.js';
 import { LevelStorage, StorageCorruptionError } from './storage/index.js';
-import { HttpTransport } from './transport/index.js';
+import { HttpTransport, livenessTimings } from './transport/index.js';
 import { createApiServer, createApp, startShopNode } from './api/index.js';
 
 /** How long a leader waits for its hand-over to finish before it exits anyway. */
@@ -59,6 +59,7 @@ async function run(config: Config, logger: Logger): Promise<void> {
     peers,
     secret: config.clusterSecret,
     logger,
+    ...livenessTimings(config.tickMs * config.electionTicks),
   });
   if (config.clusterSecret === null)
     logger.warn('RAFT3D_CLUSTER_SECRET is not set: peers are not authenticated (development only)');

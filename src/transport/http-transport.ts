@@ -5,6 +5,8 @@
 //  - POST /raft/snapshot: a snapshot streamed in chunks, reassembled before delivery.
 // Every stream and request must carry `Authorization: Bearer <secret>` (when a secret is
 // set) and come from a known peer id: 401 / 403 otherwise, before anything is read.
+// The receiver of a stream acknowledges frames (stream-liveness.ts) so that its sender can
+// tell a live connection from one a partition left silent.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, STATUS_CODES } from 'node:http';
@@ -14,9 +16,10 @@ import type { Duplex } from 'node:stream';
 import type { Message, NodeId } from '../raft/messages.js';
 import { DecodeError, decodeBatch, decodeSnapshotHeader } from './codec.js';
 import { FROM_HEADER, PeerSender, SNAPSHOT_PATH } from './peer-sender.js';
-import { FrameReader, STREAM_PATH, STREAM_PROTOCOL } from './message-stream.js';
+import { FrameReader, STREAM_PATH, STREAM_PROTOCOL, STREAM_PROTOCOL_V1 } from './message-stream.js';
 import type { PeerStats } from './peer-sender.js';
 import { RateLimitedLog } from './rate-limited-log.js';
+import { AckWriter } from './stream-liveness.js';
 import type { MessageHandler, Transport, TransportLogger } from './types.js';
 
 export interface UnauthorizedRequest {
@@ -51,6 +54,23 @@ export interface HttpTransportOptions {
   readonly backoffCapMs?: number;
   /** How long a batch request may take before the peer counts as failed (default 5000 ms). */
   readonly requestTimeoutMs?: number;
+  /** A message stream whose frames stay unacknowledged this long is reopened (default 1000 ms). */
+  readonly silenceMs?: number;
+  /** How long a TCP connect to a peer may take (default 1000 ms). */
+  readonly connectTimeoutMs?: number;
+}
+
+/**
+ * The liveness settings for a cluster whose election timeout is `electionTimeoutMs`: a dead
+ * stream is noticed within one election timeout, and after a heal the next connect attempt
+ * starts within about one more, so that members that can reach each other again elect a
+ * leader in a few election timeouts, not after TCP's retransmission back-off (up to 2 min).
+ */
+export function livenessTimings(
+  electionTimeoutMs: number,
+): Pick<HttpTransportOptions, 'silenceMs' | 'connectTimeoutMs' | 'backoffCapMs'> {
+  const e = Math.max(100, electionTimeoutMs);
+  return { silenceMs: e, connectTimeoutMs: e, backoffCapMs: Math.min(1000, e / 2) };
 }
 
 class HttpError extends Error {
@@ -75,6 +95,8 @@ export class HttpTransport implements Transport {
   private droppedUnknown = 0;
   /** Incoming message streams (server.close() does not end upgraded sockets). */
   private readonly streams = new Set<Duplex>();
+  /** The latest incoming stream from each peer: a newer one replaces (closes) the older. */
+  private readonly incoming = new Map<NodeId, Duplex>();
 
   constructor(private readonly options: HttpTransportOptions) {
     this.id = options.id;
@@ -156,6 +178,8 @@ export class HttpTransport implements Transport {
         backoffBaseMs: this.options.backoffBaseMs ?? 10,
         backoffCapMs: this.options.backoffCapMs ?? 1000,
         requestTimeoutMs: this.options.requestTimeoutMs ?? 5000,
+        silenceMs: this.options.silenceMs ?? 1000,
+        connectTimeoutMs: this.options.connectTimeoutMs ?? 1000,
         log: this.log,
       }),
     );
@@ -183,6 +207,7 @@ export class HttpTransport implements Transport {
     this.peers.clear();
     for (const stream of this.streams) stream.destroy();
     this.streams.clear();
+    this.incoming.clear();
     const closing = this.server.listening
       ? new Promise<void>((resolve) => {
           this.server.close(() => resolve());
@@ -222,9 +247,10 @@ export class HttpTransport implements Transport {
   /** A peer opens its message stream: check it like a request, then read frames until it closes. */
   private acceptStream(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     let from: NodeId;
+    const protocol = (req.headers.upgrade ?? '').toLowerCase();
     try {
       if (req.url !== STREAM_PATH) throw new HttpError(404, 'unknown route');
-      if ((req.headers.upgrade ?? '').toLowerCase() !== STREAM_PROTOCOL) {
+      if (protocol !== STREAM_PROTOCOL && protocol !== STREAM_PROTOCOL_V1) {
         throw new HttpError(400, `expected Upgrade: ${STREAM_PROTOCOL}`);
       }
       from = this.authenticate(req);
@@ -238,19 +264,25 @@ export class HttpTransport implements Transport {
       );
       return;
     }
-    socket.write(
-      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${STREAM_PROTOCOL}\r\nConnection: Upgrade\r\n\r\n`,
-    );
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${protocol}\r\nConnection: Upgrade\r\n\r\n`);
     (socket as Socket).setNoDelay?.(true);
     this.streams.add(socket);
+    // The sender opened a new stream: the old one is dead to it (silent or replaced).
+    this.incoming.get(from)?.destroy();
+    this.incoming.set(from, socket);
+    const acks =
+      protocol === STREAM_PROTOCOL ? new AckWriter(socket, (this.options.silenceMs ?? 1000) / 4) : null;
     const reader = new FrameReader(this.options.maxRequestBytes ?? 64 * 1024 * 1024);
     const onData = (chunk: Buffer): void => {
       try {
+        let frames = 0;
         for (const body of reader.push(chunk)) {
           const messages = decodeBatch(body);
           for (const m of messages) this.checkAddressing(req, m, from);
           for (const m of messages) this.handler?.(m);
+          frames++;
         }
+        acks?.received(frames);
       } catch (err) {
         // A refused or undecodable batch ends the stream; the sender reconnects and is checked again.
         if (!(err instanceof HttpError)) {
@@ -264,7 +296,10 @@ export class HttpTransport implements Transport {
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.streams.delete(socket));
+    socket.on('close', () => {
+      this.streams.delete(socket);
+      if (this.incoming.get(from) === socket) this.incoming.delete(from);
+    });
     if (head.length > 0) onData(head);
   }
 

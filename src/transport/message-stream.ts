@@ -3,13 +3,17 @@
 // request: 401 / 403 before anything flows), then a stream of frames
 //   u32 length (big-endian) | batch (codec.ts: version, count, messages)
 // Sending a batch is one socket write with no response to wait for, where one HTTP request
-// per batch cost the leader a request, a response and a parse on both sides.
+// per batch cost the leader a request, a response and a parse on both sides. Since
+// raft3d-stream/2 the receiver writes acks back (stream-liveness.ts) so a sender notices a
+// connection that went silent; /1 senders (no acks expected) are still accepted.
 
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
 
 export const STREAM_PATH = '/raft/stream';
-export const STREAM_PROTOCOL = 'raft3d-stream/1';
+export const STREAM_PROTOCOL = 'raft3d-stream/2';
+/** The protocol before acks: accepted from older senders, who expect nothing back. */
+export const STREAM_PROTOCOL_V1 = 'raft3d-stream/1';
 
 /** The peer answered the upgrade with something other than 101 (e.g. 401, 403). */
 export class StreamRefusedError extends Error {
@@ -21,11 +25,17 @@ export class StreamRefusedError extends Error {
   }
 }
 
-/** Opens a message stream to `host:port`; resolves with the raw socket after the 101. */
+/**
+ * Opens a message stream to `host:port`; resolves with the raw socket after the 101.
+ * `timeoutMs` bounds the whole handshake; `connectTimeoutMs` the TCP connect alone, which
+ * only takes long when the path is dead (a SYN lost to a partition is retried after 1 s,
+ * then 3 s...), so a short one lets the next attempt start soon after the network heals.
+ */
 export function openStream(
   address: string,
   headers: Record<string, string>,
   timeoutMs: number,
+  connectTimeoutMs = timeoutMs,
 ): Promise<Socket> {
   const colon = address.lastIndexOf(':');
   const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
@@ -42,6 +52,16 @@ export function openStream(
     req.setTimeout(timeoutMs, () =>
       req.destroy(new Error(`stream handshake timed out after ${timeoutMs} ms`)),
     );
+    req.on('socket', (socket: Socket) => {
+      if (!socket.connecting || connectTimeoutMs >= timeoutMs) return;
+      const timer = setTimeout(
+        () => req.destroy(new Error(`connect timed out after ${connectTimeoutMs} ms`)),
+        connectTimeoutMs,
+      );
+      const clear = (): void => clearTimeout(timer);
+      socket.once('connect', clear);
+      socket.once('close', clear);
+    });
     req.on('upgrade', (_res, socket: Socket) => {
       socket.setTimeout(0);
       socket.setNoDelay(true);

@@ -4,7 +4,10 @@
 //    (message-stream.ts), one socket write per batch;
 //  - snapshots: the latest InstallSnapshot, streamed in chunks as an HTTP POST on its own
 //    keep-alive connection, so a long transfer never holds up heartbeats.
-// Each lane backs off exponentially with jitter (capped) while the peer fails.
+// Each lane backs off exponentially with jitter (capped) while the peer fails. A message
+// stream whose frames go unacknowledged for `silenceMs` is dropped and reopened
+// (stream-liveness.ts): after a partition heals, a fresh connection works at once where
+// the old one may sit in TCP retransmission back-off for tens of seconds.
 
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
@@ -14,6 +17,7 @@ import type { InstallSnapshot, Message, NodeId } from '../raft/messages.js';
 import { beginBatch, encodeSnapshotHeader, endBatch, writeMessage, Writer } from './codec.js';
 import { frame, openStream, StreamRefusedError } from './message-stream.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
+import { AckWatch } from './stream-liveness.js';
 
 export interface PeerSenderOptions {
   readonly self: NodeId;
@@ -27,6 +31,10 @@ export interface PeerSenderOptions {
   readonly backoffBaseMs: number;
   readonly backoffCapMs: number;
   readonly requestTimeoutMs: number;
+  /** Unacknowledged frames older than this mean the stream is dead (about one election timeout). */
+  readonly silenceMs: number;
+  /** How long a TCP connect to the peer may take before the attempt counts as failed. */
+  readonly connectTimeoutMs: number;
   readonly log: RateLimitedLog;
 }
 
@@ -61,8 +69,9 @@ export class PeerSender {
   private pendingSnapshot: InstallSnapshot | null = null;
   private readonly messages: Lane = { running: false, failures: 0 };
   private readonly snapshots: Lane = { running: false, failures: 0 };
-  /** The open message stream, if any. */
+  /** The open message stream, if any, and the watch on its acks. */
   private stream: Socket | null = null;
+  private watch: AckWatch | null = null;
   /** Carries snapshots (HTTP POST). */
   private snapshotClient: Client;
   private stopped = false;
@@ -113,8 +122,7 @@ export class PeerSender {
   setAddress(address: string): void {
     if (address === this.address || this.stopped) return;
     this.address = address;
-    this.stream?.destroy();
-    this.stream = null;
+    if (this.stream) this.dropStream(this.stream, null);
     const old = this.snapshotClient;
     this.snapshotClient = this.connect(address);
     this.messages.failures = 0;
@@ -138,8 +146,7 @@ export class PeerSender {
     this.queue = [];
     this.pendingSnapshot = null;
     this.abort.abort();
-    this.stream?.destroy();
-    this.stream = null;
+    if (this.stream) this.dropStream(this.stream, null);
     await this.snapshotClient.destroy().catch(() => undefined);
   }
 
@@ -171,6 +178,7 @@ export class PeerSender {
           continue;
         }
         const flushed = stream.write(frame(body));
+        this.watch?.wrote();
         this.sent += count;
         if (!flushed && !(await this.drained(stream))) {
           this.dropStream(stream, new Error('the peer stopped reading'));
@@ -190,15 +198,25 @@ export class PeerSender {
     try {
       const headers: Record<string, string> = { [FROM_HEADER]: this.options.self };
       if (this.options.authorization !== null) headers['authorization'] = this.options.authorization;
-      const stream = await openStream(this.address, headers, Math.min(2_000, requestTimeoutMs));
+      const stream = await openStream(
+        this.address,
+        headers,
+        Math.min(2_000, requestTimeoutMs),
+        this.options.connectTimeoutMs,
+      );
       if (this.stopped) {
         stream.destroy();
         return null;
       }
       stream.on('error', (err) => this.dropStream(stream, err));
       stream.on('close', () => this.dropStream(stream, null));
-      // Nothing is expected back on this stream; read and discard to notice the close.
-      stream.resume();
+      // The only thing coming back is acks: the watch reads them (which also notices the close).
+      this.watch = new AckWatch(stream, this.options.silenceMs, (silentFor) =>
+        this.dropStream(
+          stream,
+          new Error(`no acknowledgement for ${Math.round(silentFor)} ms (silent connection)`),
+        ),
+      );
       this.stream = stream;
       return stream;
     } catch (err) {
@@ -223,6 +241,8 @@ export class PeerSender {
   private dropStream(stream: Socket, err: Error | null): void {
     if (this.stream !== stream) return;
     this.stream = null;
+    this.watch?.stop();
+    this.watch = null;
     stream.destroy();
     if (err && !this.stopped) {
       this.options.log.warn(

@@ -301,6 +301,58 @@ test('a sender reconnects after its peer restarts on the same address', async (t
   await until('the sender to see success', () => a.tr.stats()['b']?.consecutiveFailures === 0);
 });
 
+/**
+ * A peer that completes the stream handshake, reads every frame and never acknowledges one:
+ * what a connection stuck in TCP retransmission back-off looks like to its sender.
+ */
+async function silentPeer(t: ExecutionContext): Promise<{ addr: string; connections: () => number }> {
+  const sockets: Socket[] = [];
+  const server: TcpServer = createTcpServer((s) => {
+    sockets.push(s);
+    s.once('data', () =>
+      s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: raft3d-stream/2\r\nConnection: Upgrade\r\n\r\n'),
+    );
+    s.resume();
+    s.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const a = server.address();
+  return { addr: `127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, connections: () => sockets.length };
+}
+
+test('a stream whose frames go unacknowledged is dropped and reopened after the silence timeout', async (t) => {
+  const a = await startNode(t, 'a', { silenceMs: 150, backoffCapMs: 50 });
+  const peer = await silentPeer(t);
+  a.tr.setPeer('b', peer.addr);
+  const started = performance.now();
+  let i = 0;
+  while (peer.connections() < 3) {
+    a.tr.send([hb('a', 'b', i++)]);
+    await new Promise((r) => setTimeout(r, 20));
+    if (performance.now() - started > 3000) return t.fail(`${peer.connections()} connection(s) in 3 s`);
+  }
+  const elapsed = performance.now() - started;
+  t.log(`3 connections in ${elapsed.toFixed(0)} ms with a 150 ms silence timeout`);
+  t.true(elapsed >= 2 * 150, 'a stream is given the whole silence timeout');
+  t.true(a.warnings.some((w) => /reconnecting/.test(w)));
+});
+
+test('an acknowledged stream stays open however long it runs', async (t) => {
+  const [a, b] = await mesh(t, ['a', 'b'], { silenceMs: 100 });
+  if (!a || !b) return t.fail();
+  for (let i = 1; i <= 60; i++) {
+    a.tr.send([hb('a', 'b', i)]);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await until('every heartbeat', () => b.inbox.length === 60);
+  t.deepEqual(a.warnings, []);
+  t.is(a.tr.stats()['b']?.failed, 0);
+});
+
 test('close() stops the server and the senders', async (t) => {
   const [a, b] = await mesh(t, ['a', 'b']);
   if (!a || !b) return t.fail();
