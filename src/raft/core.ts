@@ -2,15 +2,16 @@
 // clock or randomness: time arrives as tick(), peers' messages as step(), jitter from the
 // injected Prng. Work for the driver accumulates and is taken as a Ready.
 //
-// Persistence contract: a Ready's snapshot, entries and hard state must be durable before
-// its messages are sent. Every message that depends on local state (a granted vote, an
-// append acknowledgement, a candidate's self-vote) is only emitted in a Ready whose
-// hardState/entries include that state, because messages are queued after the state change
-// and the Ready carries both. Committed entries handed out are always entries that an
-// earlier advance() confirmed durable, and a leader counts itself towards commit only for
-// its persisted entries.
+// The driver's side is the Ready contract (the `Ready` type in messages.ts). The core's side:
+// every message that depends on local state (a granted vote, an append acknowledgement, a
+// candidate's self-vote) is emitted in the same Ready as that state, because messages are
+// queued after the state change; committed entries handed out are entries an earlier
+// advance() confirmed durable; and a leader counts itself towards commit only for its
+// persisted entries (which is what lets it send appends before its own write).
 
 import { NotLeaderError, ProposalDroppedError, invariant } from './errors.js';
+import { LeaseTracker, leaseTicks } from './lease.js';
+import type { LeaseConfig } from './lease.js';
 import { RaftLog } from './log.js';
 import { Membership, validateChange } from './membership.js';
 import { Replication } from './replication.js';
@@ -48,7 +49,7 @@ export interface RaftConfig {
   readonly id: NodeId;
   /** Configuration used only when there is no snapshot: every initial member must get the same list. */
   readonly initialVoters: readonly NodeId[];
-  /** A follower campaigns after [E, 2E) ticks without hearing from a leader. */
+  /** A follower campaigns after (E, 2E] ticks without hearing from a leader (E = electionTicks). */
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
   readonly preVote: boolean;
@@ -57,6 +58,13 @@ export interface RaftConfig {
   /** Pipelining window per follower (appends sent but not yet acknowledged). */
   readonly maxInflightAppends: number;
   readonly prng: Prng;
+  /**
+   * Leader leases for reads without a quorum round (leaseReadIndex). Needs checkQuorum. Every
+   * member of a cluster must agree: with it, a node also honours, for one election timeout
+   * after it restarts, any lease it may have granted before a crash.
+   */
+  readonly leaseReads?: LeaseConfig;
+  /** Every decision the core takes (role changes, votes, step-downs...), as an event and key/values. */
   readonly logger?: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -122,12 +130,19 @@ export class RaftCore {
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   private votes = new Map<NodeId, boolean>();
+  /** PreVote rounds campaigned since this node last heard from a leader (see defersPreVote). */
+  private preVoteRounds = 0;
+  /** Honouring, after a boot, a lease this node may have granted before it (see inLease). */
+  private bootLease: boolean;
 
   // Leader state.
   private readonly replication: Replication;
   private leadTransferee: NodeId | null = null;
   /** An entry of this leader's term has committed (gates reads and config changes). */
   private committedInTerm = false;
+  private readonly lease: LeaseTracker;
+  /** A TimeoutNow left in this term: its target may campaign through any lease, so ours is void. */
+  private timeoutNowSent = false;
   /** New entries or a new commit index wait to be sent to followers at the next ready(). */
   private appendsPending = false;
   private commitChanged = false;
@@ -149,8 +164,15 @@ export class RaftCore {
       config.maxEntriesPerAppend >= 1 && config.maxInflightAppends >= 1,
       'maxEntriesPerAppend and maxInflightAppends must be >= 1',
     );
+    invariant(
+      config.leaseReads === undefined || config.checkQuorum,
+      'leaseReads needs checkQuorum (followers honour a lease only with it)',
+    );
     this.id = config.id;
     this.cfg = config;
+    this.lease = new LeaseTracker(config.leaseReads ? leaseTicks(config.electionTicks, config.leaseReads) : -1);
+    // Only a node that ran before (it has persisted state) can have echoed a heartbeat.
+    this.bootLease = config.leaseReads !== undefined && persisted !== undefined;
     const snapshot = persisted?.snapshot ?? null;
     // Entries the snapshot covers may survive a crash between storing it and trimming the log.
     const stored = (persisted?.entries ?? []).filter((e) => e.index > (snapshot?.meta.index ?? 0));
@@ -196,6 +218,20 @@ export class RaftCore {
    * (§5.4.1). A node that believes it is a learner still answers (as etcd does): the candidate
    * may already hold its promotion. Only the candidate's own voters count (poll()).
    */
+  /**
+   * How many PreVote rounds after losing its leader a pre-candidate refuses the PreVote of a
+   * higher id with the same log (see defersPreVote). More than one round would let two
+   * pre-candidates that cannot reach each other refuse a third that could win, for ever.
+   */
+  protected preVoteDeferralRounds(): number {
+    return 1;
+  }
+
+  /** A leader serves reads (ReadIndex or lease) only once an entry of its term has committed. */
+  protected readsAdmitted(): boolean {
+    return this.committedInTerm;
+  }
+
   protected canGrantVote(m: VoteRequest): boolean {
     const free =
       this.vote === m.from ||
@@ -309,6 +345,19 @@ export class RaftCore {
     }
     if (this.leader === null) throw new NotLeaderError(null);
     this.send({ type: 'read-index', from: this.id, to: this.leader, term: this.term, context });
+  }
+
+  /**
+   * The index a read may be served at now without a quorum round, or null when the lease does
+   * not hold and the caller must use readIndex(). It holds only on a leader configured with
+   * leaseReads that has committed an entry of its term, is not transferring leadership and
+   * has sent no TimeoutNow in this term, and whose heartbeats a quorum echoed recently enough
+   * (lease.ts). The caller serves the read once its applied index reaches the returned index.
+   */
+  leaseReadIndex(): LogIndex | null {
+    if (this.role !== 'leader' || !this.readsAdmitted()) return null;
+    if (this.leadTransferee !== null || this.timeoutNowSent) return null;
+    return this.lease.holds(this.membership.current().conf.voters, this.id) ? this.commit : null;
   }
 
   transferLeadership(to: NodeId): void {
@@ -502,7 +551,8 @@ export class RaftCore {
     this.role = 'pre-candidate';
     this.leader = null;
     this.resetRoleState();
-    this.trace('become-pre-candidate', { term: this.term });
+    this.preVoteRounds++;
+    this.trace('become-pre-candidate', { term: this.term, round: this.preVoteRounds });
   }
 
   private becomeCandidate(): void {
@@ -521,6 +571,7 @@ export class RaftCore {
     this.role = 'leader';
     this.leader = this.id;
     this.resetRoleState();
+    this.preVoteRounds = 0;
     this.syncProgress();
     this.trace('become-leader', { term: this.term, lastIndex: this.log.lastIndex() });
     // §5.4.2/§8: a no-op of our term lets earlier entries (and reads) commit.
@@ -535,17 +586,17 @@ export class RaftCore {
     this.committedInTerm = false;
     this.appendsPending = false;
     this.commitChanged = false;
+    this.lease.reset();
+    this.timeoutNowSent = false;
+    this.bootLease = false;
   }
 
   private resetTimers(): void {
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
     const e = this.cfg.electionTicks;
-    // (E, 2E], not etcd's [E, 2E): peers tick on their own clocks, so when a follower times
-    // out after exactly E ticks another may have counted only E-1 since the same heartbeat,
-    // still be in its lease (inLease) and ignore the PreVote. If the one that times out
-    // first also holds the longer log, the other cannot win either, and the election took
-    // a second full timeout (failovers of 1.2-1.7 s instead of under 1 s, docs/performance.md).
+    // (E, 2E], not etcd's [E, 2E): a peer that counted one tick fewer since the same
+    // heartbeat may still be in its lease (docs/architecture.md, "Elections").
     this.randomizedElectionTimeout = e + 1 + Math.floor(this.cfg.prng.next() * e);
   }
 
@@ -557,6 +608,7 @@ export class RaftCore {
     if (this.role !== 'follower') this.becomeFollower(this.term, from);
     this.leader = from;
     this.electionElapsed = 0;
+    this.preVoteRounds = 0;
   }
 
   // ---- elections --------------------------------------------------------------------
@@ -565,12 +617,20 @@ export class RaftCore {
     return this.membership.current().conf.voters.includes(this.id);
   }
 
+  /**
+   * CheckQuorum's side of the leader lease: within an election timeout of hearing from a
+   * leader, (pre)votes are ignored, so no other leader can be elected meanwhile. A node that
+   * restarts with leaseReads configured may have echoed a heartbeat just before it crashed,
+   * so for its first election timeout it honours that lease too (lease.ts relies on both).
+   */
   private inLease(): boolean {
-    return this.cfg.checkQuorum && this.leader !== null && this.electionElapsed < this.cfg.electionTicks;
+    if (!this.cfg.checkQuorum || this.electionElapsed >= this.cfg.electionTicks) return false;
+    return this.leader !== null || this.bootLease;
   }
 
   private tickElection(): void {
     this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTicks) this.bootLease = false;
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.campaign(this.cfg.preVote ? 'pre-vote' : 'election');
@@ -623,17 +683,17 @@ export class RaftCore {
   }
 
   /**
-   * Two pre-candidates with equally up-to-date logs would grant each other's PreVote, both
-   * campaign in the same term and split the vote; in a 3-node cluster with one member down
-   * that happened whenever the survivors timed out within a few milliseconds of each other,
-   * and cost a second election timeout. Between two such pre-candidates the lower id goes
-   * first: a pre-candidate refuses the PreVote of a higher id with the same log. (A
-   * follower grants as before, and a longer log still wins whatever the ids.)
+   * Two pre-candidates with equally up-to-date logs would grant each other's PreVote and
+   * split the real vote (docs/architecture.md, "Elections"). So in its first PreVote round
+   * after losing its leader, a pre-candidate refuses the PreVote of a higher id with the same
+   * log: the lower id goes first. Only in the first round: a pre-candidate that cannot win
+   * (say it reaches too few voters) must not keep refusing one that can.
    */
   private defersPreVote(m: VoteRequest): boolean {
     return (
       m.preVote &&
       this.role === 'pre-candidate' &&
+      this.preVoteRounds <= this.preVoteDeferralRounds() &&
       m.from > this.id &&
       m.lastLogTerm === this.log.lastTerm() &&
       m.lastLogIndex === this.log.lastIndex()
@@ -773,6 +833,7 @@ export class RaftCore {
   // ---- leader side of replication ----------------------------------------------------
 
   private tickLeader(): void {
+    this.lease.tick();
     this.heartbeatElapsed++;
     this.electionElapsed++;
     this.replication.tick();
@@ -790,7 +851,7 @@ export class RaftCore {
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      this.replication.broadcastHeartbeat(this.reads.latestRound() ?? '');
+      this.replication.broadcastHeartbeat(this.heartbeatContext());
     }
   }
 
@@ -825,7 +886,10 @@ export class RaftCore {
   /** Sends what is waiting (new entries, a new commit index, a read round) at ready() time, batched. */
   private flushLeader(): void {
     const context = this.reads.startRound(`${this.id}:${this.term}`, this.commit, this.id);
-    if (context !== null) this.replication.broadcastHeartbeat(context);
+    if (context !== null) {
+      this.lease.stamp(context);
+      this.replication.broadcastHeartbeat(context);
+    }
     if (this.appendsPending) {
       const commitChanged = this.commitChanged;
       this.appendsPending = false;
@@ -845,11 +909,23 @@ export class RaftCore {
 
   private handleHeartbeatResponse(m: HeartbeatResponse): void {
     this.replication.onHeartbeatResponse(m);
-    if (m.context !== '')
-      this.deliverReads(this.reads.ack(m.context, m.from, this.membership.current().conf.voters));
+    if (m.context === '') return;
+    this.lease.ack(m.from, m.context);
+    this.deliverReads(this.reads.ack(m.context, m.from, this.membership.current().conf.voters));
+  }
+
+  /**
+   * Periodic heartbeats repeat the newest unconfirmed ReadIndex round (so a lost one is
+   * retried); otherwise, with leaseReads, a fresh context stamped for the lease.
+   */
+  private heartbeatContext(): string {
+    const round = this.reads.latestRound();
+    if (round !== null) return round;
+    return this.cfg.leaseReads ? this.lease.next(`${this.id}:${this.term}`) : '';
   }
 
   private sendTimeoutNow(to: NodeId): void {
+    this.timeoutNowSent = true;
     this.trace('timeout-now-sent', { to });
     this.send({ type: 'timeout-now', from: this.id, to, term: this.term });
   }
@@ -883,8 +959,9 @@ export class RaftCore {
   }
 
   private leaderRead(request: ReadRequest): void {
-    this.reads.add(request, this.committedInTerm);
-    if (this.committedInTerm && this.singleVoter()) this.deliverReads(this.reads.takeBatch(this.commit));
+    const admitted = this.readsAdmitted();
+    this.reads.add(request, admitted);
+    if (admitted && this.singleVoter()) this.deliverReads(this.reads.takeBatch(this.commit));
   }
 
   private deliverReads(reads: readonly ConfirmedRead[]): void {

@@ -4,6 +4,9 @@
 export { RaftCore } from './core.js';
 export type { PersistedState, ProgressStatus, RaftConfig, RaftStatus } from './core.js';
 export { InvariantError, NotLeaderError, ProposalDroppedError, RaftError } from './errors.js';
+export { leaseTicks } from './lease.js';
+export type { LeaseConfig } from './lease.js';
+export { mustSync } from './ready.js';
 export { SeededPrng } from './prng.js';
 export type { Prng } from './prng.js';
 export type { ProgressState } from './progress.js';

@@ -189,12 +189,19 @@ export interface ReadState {
 }
 
 /**
- * A batch of work for the driver. The contract, in order:
- *  1. persist `snapshot` (if any), `entries` (overwriting any stored entry at or after
- *     `entries[0].index`) and `hardState` (if any), durably (fsync);
- *  2. only then send `messages`;
- *  3. restore the FSM from `snapshot` (if any), then apply `committedEntries` in order;
- *  4. call `advance(ready)`.
+ * A batch of work for the driver. THE READY CONTRACT (everything else points here):
+ *  1. Persist `snapshot` (if any), `entries` (overwriting any stored entry at or after
+ *     `entries[0].index`) and `hardState` (if any), durably (fsync), whenever `mustSync`
+ *     (ready.ts) says so against the last hard state *saved*. A hard state in which only
+ *     `commit` moved need not be written: a crash that loses it only means relearning the
+ *     commit index from the leader.
+ *  2. Only then send `messages`. One exception, and only on the leader: its `append` and
+ *     `heartbeat` messages may leave before (in parallel with) its own write (dissertation
+ *     §10.2.1), because the leader counts itself towards commit only for entries an
+ *     `advance()` confirmed durable. Every other message (vote grants, append
+ *     acknowledgements, anything a follower or candidate sends) waits for the write.
+ *  3. Restore the FSM from `snapshot` (if any), then apply `committedEntries` in order.
+ *  4. Call `advance(ready)`.
  */
 export interface Ready {
   readonly softState?: SoftState;

@@ -210,3 +210,82 @@ test('five nodes elect exactly one leader per term under random ticking', (t) =>
     t.true(leaders.size > 0, `seed ${seed}: someone got elected`);
   }
 });
+
+/** Cuts both directions of every listed link. */
+function cutBoth(c: Cluster, links: readonly (readonly [string, string])[]): void {
+  for (const [a, b] of links) {
+    c.cut.add(`${a}->${b}`);
+    c.cut.add(`${b}->${a}`);
+  }
+}
+
+/** A 5-voter cluster led by n1 with every log equal, then the given links cut and nodes down. */
+function fiveWithLayout(
+  layout: { down: readonly string[]; cut: readonly (readonly [string, string])[] },
+  make?: ConstructorParameters<typeof Cluster>[1]['make'],
+): Cluster {
+  const c = new Cluster(['n1', 'n2', 'n3', 'n4', 'n5'], make ? { make } : {});
+  c.elect('n1');
+  c.propose('n1', 'x');
+  c.deliverAll();
+  for (const id of layout.down) c.isolated.add(id);
+  cutBoth(c, layout.cut);
+  return c;
+}
+
+/** A leader of the current term that has committed an entry of its term after the layout changed. */
+function committingLeader(c: Cluster): string | null {
+  const id = c.leader();
+  if (id === null) return null;
+  const s = c.node(id).status();
+  const last = c.logOf(id).at(-1);
+  return s.commit === s.lastIndex && last !== undefined && last[1] === s.term && s.term > 1 ? id : null;
+}
+
+const bridge = { down: ['n3', 'n4'], cut: [['n1', 'n2']] as const };
+const star = {
+  down: [],
+  cut: [
+    ['n1', 'n2'],
+    ['n1', 'n3'],
+    ['n1', 'n4'],
+    ['n2', 'n3'],
+    ['n2', 'n4'],
+    ['n3', 'n4'],
+  ] as const,
+};
+
+test('checklist 27: a bridge is elected: two voters down, n1-n2 cut, n5 linked to both', (t) => {
+  const c = fiveWithLayout(bridge);
+  const ticks = c.runUntil(() => committingLeader(c) !== null, 2000);
+  t.not(ticks, null, `no leader after 2000 ticks: ${JSON.stringify(['n1', 'n2', 'n5'].map((id) => c.view(id)))}`);
+  t.is(committingLeader(c), 'n5', 'only n5 reaches a quorum both ways');
+  t.log(`n5 leads and commits ${ticks} ticks after the cut`);
+});
+
+test('checklist 27: the hub of a star is elected: all five up, n5 linked to all, the others cut pairwise', (t) => {
+  const c = fiveWithLayout(star);
+  const ticks = c.runUntil(() => committingLeader(c) !== null, 2000);
+  t.not(ticks, null, 'no leader after 2000 ticks');
+  t.is(committingLeader(c), 'n5');
+  t.log(`n5 leads and commits ${ticks} ticks after the cut`);
+});
+
+class DefersForeverCore extends RaftCore {
+  protected override preVoteDeferralRounds(): number {
+    return Infinity;
+  }
+}
+
+test('checklist 27: the preVoteDeferralRounds seam is what elects the bridge and the hub (a core that defers in every round never does)', (t) => {
+  for (const layout of [bridge, star]) {
+    const c = fiveWithLayout(layout, (config, persisted) =>
+      persisted ? new DefersForeverCore(config, persisted) : new DefersForeverCore(config),
+    );
+    t.is(
+      c.runUntil(() => committingLeader(c) !== null, 2000),
+      null,
+      'the old rule (a pre-candidate always refuses a higher id) must fail here, or this test proves nothing',
+    );
+  }
+});

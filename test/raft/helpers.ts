@@ -8,6 +8,7 @@ import type {
   ConfChange,
   Entry,
   HardState,
+  LeaseConfig,
   Message,
   MessageType,
   NodeId,
@@ -31,6 +32,8 @@ export interface ClusterOptions {
   heartbeatTicks?: number;
   maxEntriesPerAppend?: number;
   maxInflightAppends?: number;
+  /** Leader leases for reads (off unless given). */
+  leaseReads?: LeaseConfig;
   /** Build the core (e.g. a subclass); defaults to RaftCore. */
   make?: (config: RaftConfig, persisted?: PersistedState) => RaftCore;
 }
@@ -87,6 +90,7 @@ export class Cluster {
       maxEntriesPerAppend: o.maxEntriesPerAppend ?? 64,
       maxInflightAppends: o.maxInflightAppends ?? 8,
       prng: this.prngs.get(id)!,
+      ...(o.leaseReads ? { leaseReads: o.leaseReads } : {}),
     };
   }
 
@@ -221,6 +225,22 @@ export class Cluster {
         this.deliver(m);
     }
     if (n.status().role !== 'leader') throw new Error(`${id} did not win: ${n.status().role}`);
+  }
+
+  /** Ticks every node once and runs the network until quiet, up to `ticks` times, until `done()`. Returns the ticks it took, or null. */
+  runUntil(done: () => boolean, ticks: number): number | null {
+    for (let i = 1; i <= ticks; i++) {
+      this.tickAll();
+      this.deliverAll();
+      if (done()) return i;
+    }
+    return null;
+  }
+
+  /** Who leads, by the leaders' own account (null when nobody or more than one claims it). */
+  leader(): NodeId | null {
+    const leaders = [...this.nodes.keys()].filter((id) => !this.isolated.has(id) && this.view(id).role === 'leader');
+    return leaders.length === 1 ? leaders[0]! : null;
   }
 
   /** The node's role, term and leader, for quick asserts. */

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { InvariantError } from '../../src/raft/index.js';
-import type { AppendResponse } from '../../src/raft/index.js';
+import { InvariantError, mustSync } from '../../src/raft/index.js';
+import type { AppendResponse, Ready } from '../../src/raft/index.js';
 import { Cluster, drain, entries, solo } from './helpers.js';
 
 test('a follower applies only entries an earlier advance() confirmed durable', (t) => {
@@ -148,4 +148,24 @@ test('on restart, stored entries the snapshot already covers are skipped', (t) =
     drain(n).committedEntries.map((e) => e.index),
     [3],
   );
+});
+
+test('checklist 25: mustSync: entries, a snapshot, or a term or vote that differs from the last hard state saved', (t) => {
+  const saved = { term: 6, vote: 'n2', commit: 10 };
+  const rd = (over: Partial<Ready>): Ready => ({
+    entries: [],
+    messages: [],
+    committedEntries: [],
+    readStates: [],
+    ...over,
+  });
+  t.false(mustSync(saved, rd({})), 'nothing to write');
+  t.false(mustSync(saved, rd({ hardState: { term: 6, vote: 'n2', commit: 12 } })), 'only the commit moved');
+  t.true(
+    mustSync(saved, rd({ hardState: { term: 7, vote: 'n2', commit: 10 } })),
+    'the same candidate again in a new term: the term must be durable before the grant leaves',
+  );
+  t.true(mustSync(saved, rd({ hardState: { term: 7, vote: null, commit: 10 } })), 'a term learnt from a heartbeat');
+  t.true(mustSync(saved, rd({ hardState: { term: 6, vote: 'n3', commit: 10 } })));
+  t.true(mustSync(saved, rd({ entries: entries([6]) })));
 });
