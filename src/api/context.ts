@@ -1,7 +1,8 @@
 // What every route shares: the node, the forwarder, and the two request paths. A write is
 // validated here, then proposed on the leader (or forwarded to it) and answered with the
 // applied result. A read first honours `?consistency=` (linearizable: ReadIndex barrier;
-// leader: served by the leader; stale: local state) and then queries the local FSM.
+// leader: on the leader, under its lease or else a ReadIndex round; stale: local state) and
+// then queries the local FSM.
 
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -142,7 +143,11 @@ export async function prepareRead(ctx: ApiContext, req: Request, res: Response):
   const consistency = parseConsistency(req);
   if (consistency === 'stale') return true;
   if (consistency === 'leader') {
-    if (ctx.node.isLeader()) return true;
+    if (ctx.node.isLeader()) {
+      // The leader's lease when it holds, else a ReadIndex round (docs/api.md).
+      await ctx.node.leaseRead();
+      return true;
+    }
     await ctx.forwarder.forward(req, res, leaderTarget(ctx, req), undefined);
     return false;
   }

@@ -19,6 +19,7 @@ export interface Metrics {
   /** One storage.save (group commit, fsync included) per Ready. */
   readonly fsyncSeconds: Histogram;
   readonly snapshots: Counter;
+  readonly leaseReads: Counter<'path'>;
   readonly httpRequests: Counter<'method' | 'route' | 'code'>;
   readonly httpSeconds: Histogram<'method' | 'route'>;
   /** Failed attempts to patch this pod's role label (src/k8s). */
@@ -87,6 +88,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     snapshots: new Counter({
       name: `${PREFIX}snapshots_total`,
       help: 'Snapshots taken by this node',
+      registers,
+    }),
+    leaseReads: new Counter({
+      name: `${PREFIX}leader_reads_total`,
+      help: 'consistency=leader reads on the leader, by how they were confirmed (lease, or read_index when the lease did not hold)',
+      labelNames: ['path'] as const,
       registers,
     }),
     httpRequests: new Counter({

@@ -1,15 +1,20 @@
-// RaftNode: the driver around the pure RaftCore. One serialized async loop takes each
-// Ready and, in order, persists it (one storage.save: group commit), sends its messages,
-// restores/applies what it commits (settling proposal promises by index AND term), serves
-// the read states, then advances. Proposals arriving during a save land in the next Ready.
-// The tick interval is the only timer; proposal/read deadlines are checked on each tick.
+// RaftNode: the driver around the pure RaftCore. One serialized async loop takes each Ready
+// and carries out the Ready contract (the `Ready` type in src/raft/messages.ts): persist when
+// mustSync says so, send, restore/apply (settling proposal promises by index AND term), serve
+// read states, advance. Proposals arriving during a save land in the next Ready. Time comes
+// from an injected Clock: one timer ticks the core for every tick interval that elapsed, and
+// proposal/read deadlines are checked on each tick. The simulation runs this very class.
 
 import { randomInt } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { NotLeaderError as CoreNotLeaderError, RaftCore, SeededPrng } from '../raft/index.js';
+import {
+  InvariantError,
+  NotLeaderError as CoreNotLeaderError,
+  RaftCore,
+  SeededPrng,
+  mustSync,
+} from '../raft/index.js';
 import type {
   ConfChange,
   Entry,
@@ -17,14 +22,17 @@ import type {
   LogIndex,
   Message,
   NodeId,
+  PersistedState,
+  RaftConfig,
   Ready,
   Role,
   SnapshotMeta,
   Term,
-} from '../raft/messages.js';
+} from '../raft/index.js';
 import type { RaftStorage } from '../storage/index.js';
 import type { Transport } from '../transport/index.js';
 import type { Metrics } from '../metrics/index.js';
+import type { Clock } from './clock.js';
 import {
   NoLeaderError,
   NodeStoppedError,
@@ -33,6 +41,8 @@ import {
   ProposalLostError,
   TimeoutError,
 } from './errors.js';
+import { coreConfig, resolveTuning } from './options.js';
+import type { ResolvedTuning } from './options.js';
 import { ProposalTracker } from './proposals.js';
 import { ReadTracker } from './reads.js';
 import { Listeners } from './listeners.js';
@@ -63,6 +73,8 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   readonly tickMs: number;
 
   private readonly core: RaftCore;
+  private readonly tuning: ResolvedTuning;
+  private readonly clock: Clock;
   private readonly storage: RaftStorage;
   private readonly transport: Transport;
   private readonly codec: CommandCodec<C>;
@@ -72,7 +84,6 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   private readonly confChanges: ProposalTracker<void>;
   private readonly reads: ReadTracker;
   private readonly listeners = new Listeners<NodeEvents>();
-  private readonly snapshotEvery: number;
   private readonly electionMs: number;
 
   private applied: LogIndex = 0;
@@ -84,8 +95,8 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   private role: Role = 'follower';
   private leader: NodeId | null = null;
   private term: Term = 0;
-  /** The vote of the last hard state handed to storage (with `term`, what mustSync compares). */
-  private savedVote: NodeId | null = null;
+  /** The last hard state written to storage: what mustSync compares a Ready with. */
+  protected saved: HardState;
   private caughtUp = false;
   private catchingUp = false;
   private stopped = false;
@@ -93,13 +104,25 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   private fatal: Error | null = null;
   private wake: (() => void) | null = null;
   private readonly tasks: Task[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  /** Tick intervals elapsed since `clockOrigin` that the core has been told about. */
+  private ticksDone = 0;
+  private readonly clockOrigin: number;
+  private cancelTicker: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
 
-  private constructor(options: NodeOptions<C, R, S>, core: RaftCore, fsm: S) {
+  protected constructor(
+    options: NodeOptions<C, R, S>,
+    tuning: ResolvedTuning,
+    core: RaftCore,
+    fsm: S,
+    saved: HardState,
+  ) {
     this.id = options.id;
     this.core = core;
+    this.tuning = tuning;
+    this.clock = tuning.clock;
     this.fsm = fsm;
+    this.saved = saved;
     this.storage = options.storage;
     this.transport = options.transport;
     this.codec = options.codec;
@@ -107,31 +130,37 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.apiAddresses = new Map(options.apiAddresses ?? []);
     this.logger = options.logger ?? pino({ enabled: false });
     this.metrics = options.metrics ?? null;
-    this.tickMs = options.tickMs ?? 50;
-    this.electionMs = this.tickMs * (options.electionTicks ?? 10);
-    this.snapshotEvery = options.snapshotEvery ?? 10_000;
+    this.tickMs = tuning.tickMs;
+    this.electionMs = tuning.tickMs * tuning.electionTicks;
+    this.clockOrigin = this.clock.now();
     // Members that start together would otherwise snapshot at the same indexes, all pausing
     // at once; the first automatic snapshot waits a random extra 0-50 % of the interval,
     // and the ones after it keep that phase.
-    const spread = Math.floor(this.snapshotEvery / 2) + 1;
+    const spread = Math.floor(tuning.snapshotEvery / 2) + 1;
     this.snapshotDelay =
       options.seed === undefined ? randomInt(0, spread) : new SeededPrng(options.seed + 1).int(spread);
     const metrics = this.metrics;
-    this.proposals = new ProposalTracker<R>(options.proposalTimeoutMs ?? 5_000, {
+    this.proposals = new ProposalTracker<R>(tuning.proposalTimeoutMs, {
       onSettled: (seconds, outcome) => {
         if (!metrics) return;
         metrics.proposals.inc({ result: outcome });
         if (outcome === 'ok') metrics.proposalSeconds.observe(seconds);
       },
     });
-    this.confChanges = new ProposalTracker<void>(options.proposalTimeoutMs ?? 5_000);
-    this.reads = new ReadTracker(`${options.id}`, options.readTimeoutMs ?? 5_000);
+    this.confChanges = new ProposalTracker<void>(tuning.proposalTimeoutMs);
+    this.reads = new ReadTracker(`${options.id}`, tuning.readTimeoutMs);
   }
 
-  /** Loads persisted state, restores the FSM from the latest snapshot, starts the transport, ticks and the loop. */
+  /**
+   * Loads persisted state, restores the FSM from the latest snapshot, starts the transport,
+   * the ticks and the loop. (Called on a subclass, it builds that subclass: the simulation's
+   * broken drivers are subclasses that override one protected rule.)
+   */
   static async start<C, R, S extends StateMachine<C, R>>(
+    this: typeof RaftNode,
     options: NodeOptions<C, R, S>,
   ): Promise<RaftNode<C, R, S>> {
+    const tuning = resolveTuning(options);
     const persisted = await options.storage.load();
     // A first boot without the cluster's original members would let a joining node build its
     // configuration from the log alone and elect itself (split brain): refuse it loudly.
@@ -141,34 +170,31 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       );
     }
     const fsm = options.stateMachine();
-    const config = {
+    const logger = options.logger;
+    const config = coreConfig(tuning, {
       id: options.id,
       initialVoters: options.initialVoters,
-      electionTicks: options.electionTicks ?? 10,
-      heartbeatTicks: options.heartbeatTicks ?? 1,
-      preVote: options.preVote ?? true,
-      checkQuorum: options.checkQuorum ?? true,
-      maxEntriesPerAppend: 512,
-      maxInflightAppends: 64,
       prng: new SeededPrng(options.seed ?? randomInt(0, 2 ** 31)),
-    };
-    const core = persisted ? new RaftCore(config, persisted) : new RaftCore(config);
-    const node = new RaftNode<C, R, S>(options, core, fsm);
+      // The core's decisions (votes, role changes, step-downs) in the node's log, at debug level.
+      ...(logger ? { logger: coreLogger(logger) } : {}),
+    });
+    const makeCore = options.core ?? defaultCore;
+    const core = makeCore(config, persisted ?? undefined);
+    const saved = persisted?.hardState ?? { term: 0, vote: null, commit: 0 };
+    const node = new this<C, R, S>(options, tuning, core, fsm, saved);
     if (persisted?.snapshot) {
       fsm.restore(persisted.snapshot.data);
       node.snapshotMeta = persisted.snapshot.meta;
       node.applied = persisted.snapshot.meta.index;
       node.learnPeers(persisted.snapshot.meta.configContext);
     }
-    const view = coreView(core);
-    node.term = view.term;
-    node.savedVote = persisted?.hardState.vote ?? null;
+    node.term = coreView(core).term;
     node.logger.info(
-      { id: options.id, term: view.term, applied: node.applied, restored: persisted !== null },
+      { id: options.id, term: node.term, applied: node.applied, restored: persisted !== null },
       'raft node starting',
     );
     await options.transport.start((message) => node.receive(message));
-    node.timer = setInterval(() => node.tick(), node.tickMs);
+    node.scheduleTick();
     node.loopDone = node.run();
     return node;
   }
@@ -192,9 +218,31 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     } catch (error) {
       return this.rejectProposal(this.mapCoreError(error));
     }
-    const promise = this.proposals.add(placed.index, placed.term, performance.now());
+    const promise = this.proposals.add(placed.index, placed.term, this.clock.now());
     this.kick();
     return promise;
+  }
+
+  /**
+   * A read barrier for consistency=leader on the leader: at once when the leader's lease
+   * holds (RaftCore.leaseReadIndex; assumptions in docs/api.md), else a ReadIndex round.
+   * Resolves once the local state is at least as new as every write acknowledged before it
+   * was called. Only on the leader: a follower forwards such reads.
+   */
+  leaseRead(): Promise<void> {
+    if (this.stopped) return Promise.reject(new NodeStoppedError());
+    // The lease is counted in ticks: first tell the core about every tick interval that elapsed.
+    this.advanceClock();
+    const index = this.core.leaseReadIndex();
+    if (index === null) {
+      this.metrics?.leaseReads.inc({ path: 'read_index' });
+      return this.readBarrier();
+    }
+    this.metrics?.leaseReads.inc({ path: 'lease' });
+    if (index <= this.applied) return Promise.resolve();
+    return new Promise<void>((resolve, reject) =>
+      this.reads.waitForApplied(index, this.clock.now(), { resolve, reject }),
+    );
   }
 
   /** A linearizable read barrier (ReadIndex; a follower asks the leader): resolves once applied >= read index. */
@@ -202,7 +250,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     if (this.stopped) return Promise.reject(new NodeStoppedError());
     if (this.leader === null) return Promise.reject(new NoLeaderError());
     return new Promise<void>((resolve, reject) => {
-      const context = this.reads.add(performance.now(), { resolve, reject });
+      const context = this.reads.add(this.clock.now(), { resolve, reject });
       if (context === null) return;
       try {
         this.core.readIndex(context);
@@ -222,13 +270,13 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     if (target === null) throw new ProposalDroppedError('no other voter to transfer leadership to');
     if (target === this.id) return this.id;
     const changed = new Promise<NodeId>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancel = this.clock.after(this.electionMs * 3, () => {
         off();
         reject(new TimeoutError(`leadership transfer to ${target}`, this.electionMs * 3));
-      }, this.electionMs * 3);
+      });
       const off = this.on('role', (change) => {
         if (change.leader !== null && change.leader !== this.id) {
-          clearTimeout(timer);
+          cancel();
           off();
           resolve(change.leader);
         }
@@ -253,7 +301,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     } catch (error) {
       return Promise.reject(this.mapCoreError(error));
     }
-    const promise = this.confChanges.add(placed.index, placed.term, performance.now());
+    const promise = this.confChanges.add(placed.index, placed.term, this.clock.now());
     this.kick();
     return promise;
   }
@@ -369,8 +417,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   private async shutdown(): Promise<void> {
     this.stopped = true; // may already be set by a fatal loop error; resources are still open then
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.stopTicking();
     this.kick();
     await this.loopDone;
     const error = new NodeStoppedError();
@@ -392,16 +439,43 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     try {
       this.core.step(message);
     } catch (error) {
-      this.logger.warn({ err: error, from: message.from, type: message.type }, 'message refused by the core');
+      // A broken invariant (say, an append that would overwrite a committed entry) means this
+      // node's state cannot be trusted: stop, as a storage failure does, never carry on.
+      this.fail(error);
       return;
     }
     this.kick();
   }
 
-  private tick(): void {
+  private scheduleTick(): void {
+    const next = this.clockOrigin + (this.ticksDone + 1) * this.tickMs;
+    this.cancelTicker = this.clock.after(Math.max(0, next - this.clock.now()), () => {
+      this.cancelTicker = null;
+      if (this.stopped) return;
+      this.advanceClock();
+      this.scheduleTick();
+    });
+  }
+
+  private stopTicking(): void {
+    this.cancelTicker?.();
+    this.cancelTicker = null;
+  }
+
+  /**
+   * Ticks the core once for every tick interval that elapsed: a timer that fired late, or a
+   * process that was paused, must not make the core believe less time passed than did
+   * (the leader lease counts ticks). After a pause longer than an election timeout, E + 1
+   * ticks expire every lease and timeout just as more would.
+   */
+  private advanceClock(): void {
     if (this.stopped) return;
-    this.core.tick();
-    const now = performance.now();
+    const now = this.clock.now();
+    const due = Math.floor((now - this.clockOrigin) / this.tickMs);
+    if (due <= this.ticksDone) return;
+    const count = Math.min(due - this.ticksDone, this.tuning.electionTicks + 1);
+    this.ticksDone = due;
+    for (let i = 0; i < count; i++) this.core.tick();
     this.proposals.expire(now);
     this.confChanges.expire(now);
     this.reads.expire(now);
@@ -443,8 +517,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.fatal = error instanceof Error ? error : new Error(String(error));
     this.logger.fatal({ err: this.fatal, id: this.id }, 'raft node loop failed; the node stops serving');
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.stopTicking();
     const stop = new NodeStoppedError();
     this.proposals.failAll(stop);
     this.confChanges.failAll(stop);
@@ -452,19 +525,17 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.kick();
   }
 
-  /** Whether a hard state carries more than a new commit index (see handleReady). */
-  private termOrVoteChanged(hs: HardState): boolean {
-    return hs.term !== this.term || hs.vote !== this.savedVote;
+  /** Step 1's rule (src/raft/ready.ts); protected so the simulation can run a driver that breaks it. */
+  protected mustPersist(rd: Ready): boolean {
+    return mustSync(this.saved, rd);
   }
 
+  /** One Ready through the contract of the `Ready` type (src/raft/messages.ts), step by step. */
   private async handleReady(rd: Ready): Promise<void> {
     const change = rd.softState
       ? this.onSoftState(rd.softState.role, rd.softState.leader, rd.softState.term)
       : null;
-    // 0. A leader's appends and heartbeats go out before its own write (dissertation §10.2.1):
-    // its entries count towards commit only once persisted (the core counts the leader after
-    // advance), so replicating them in parallel with the local fsync is safe, and it takes
-    // one fsync off every write's critical path. Everything else waits for the disk.
+    // 2 (the leader's exception): its appends and heartbeats leave before its own write.
     let messages = rd.messages;
     if (this.role === 'leader' && messages.length > 0) {
       const early: Message[] = [];
@@ -473,53 +544,47 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       if (early.length > 0) this.transport.send(early);
       messages = later;
     }
-    // 1. persist (one durable write for the whole Ready). When only the commit index moved,
-    // nothing is written now: the commit rides along with the next write, and a crash that
-    // loses it only means re-learning it from the leader (etcd's MustSync, one step further).
-    if (rd.snapshot || rd.entries.length > 0 || (rd.hardState && this.termOrVoteChanged(rd.hardState))) {
-      const started = performance.now();
+    // 1. Persist, in one durable write, when mustSync says so.
+    if (this.mustPersist(rd)) {
+      const started = this.clock.now();
       await this.storage.save({
         entries: rd.entries,
         ...(rd.hardState ? { hardState: rd.hardState } : {}),
         ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
       });
-      this.metrics?.fsyncSeconds.observe((performance.now() - started) / 1000);
-      if (rd.hardState) {
-        this.savedVote = rd.hardState.vote;
-        if (rd.hardState.term !== this.term) {
-          this.term = rd.hardState.term;
-          this.metrics?.term.set(this.term);
-        }
-      }
+      this.metrics?.fsyncSeconds.observe((this.clock.now() - started) / 1000);
+      if (rd.hardState) this.saved = rd.hardState;
     }
     if (rd.hardState) this.metrics?.commitIndex.set(rd.hardState.commit);
-    // 2. send
+    // 2. Send.
     if (messages.length > 0) this.transport.send(messages);
-    // 3. restore, then apply
+    // 3. Restore, then apply; then serve the reads this makes answerable.
     if (rd.snapshot) this.restore(rd.snapshot.meta, rd.snapshot.data);
     if (rd.committedEntries.length > 0) this.applyEntries(rd.committedEntries);
     for (const rs of rd.readStates) this.reads.readState(rs.context, rs.index, this.applied);
     // Only now fail what the role change orphaned: entries and read states in this very Ready
     // (committed or confirmed before the change) still settled their promises above.
     if (change) this.afterRoleChange(change);
-    // 4. advance
+    // 4. Advance.
     this.core.advance(rd);
     if (rd.committedEntries.length > 0) {
       this.reads.applied(this.applied);
       this.metrics?.appliedIndex.set(this.applied);
-      if (
-        this.snapshotEvery > 0 &&
-        this.snapshotting === null &&
-        this.applied - (this.snapshotMeta?.index ?? 0) >= this.snapshotEvery + this.snapshotDelay
-      ) {
-        this.snapshotDelay = 0;
-        // Taken now, stored in the background: the loop goes on replicating and applying
-        // while the file is written (a failure there stops the node like any storage failure).
-        this.snapshotNow().catch((error: unknown) => {
-          if (!(error instanceof NodeStoppedError)) this.fail(error);
-        });
-      }
+      this.maybeSnapshot();
     }
+  }
+
+  /** Starts an automatic snapshot when enough entries were applied since the last one. */
+  private maybeSnapshot(): void {
+    const every = this.tuning.snapshotEvery;
+    if (every === 0 || this.snapshotting !== null) return;
+    if (this.applied - (this.snapshotMeta?.index ?? 0) < every + this.snapshotDelay) return;
+    this.snapshotDelay = 0;
+    // Taken now, stored in the background: the loop goes on replicating and applying while
+    // the file is written (a failure there stops the node like any storage failure).
+    this.snapshotNow().catch((error: unknown) => {
+      if (!(error instanceof NodeStoppedError)) this.fail(error);
+    });
   }
 
   private onSoftState(role: Role, leader: NodeId | null, term: Term): RoleChange {
@@ -585,7 +650,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   }
 
   private applyEntries(entries: readonly Entry[]): void {
-    const now = performance.now();
+    const now = this.clock.now();
     const watching = this.listeners.count('applied') > 0;
     for (const entry of entries) {
       if (entry.index <= this.applied) continue; // already covered by a restored snapshot
@@ -673,7 +738,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     if (this.snapshotMeta && this.snapshotMeta.index >= this.applied)
       return Promise.resolve(this.snapshotMeta);
     const index = this.applied;
-    const started = performance.now();
+    const started = this.clock.now();
     const done = this.encodeState().then((data) =>
       this.inLoop(() => this.compactAndStore(index, data, started)),
     );
@@ -695,7 +760,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     for (;;) {
       const step = slices.next();
       if (step.done) return step.value;
-      await yieldToEventLoop();
+      await this.clock.yield();
       if (this.stopped) throw new NodeStoppedError();
     }
   }
@@ -713,7 +778,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     if (!this.snapshotMeta || this.snapshotMeta.index < meta.index) this.snapshotMeta = meta;
     await this.storage.saveSnapshot({ meta, data });
     this.metrics?.snapshots.inc();
-    const ms = Math.round(performance.now() - started);
+    const ms = Math.round(this.clock.now() - started);
     this.logger.info({ id: this.id, index, bytes: data.byteLength, ms }, 'snapshot taken');
     return meta;
   }
@@ -733,6 +798,11 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   }
 
   private mapCoreError(error: unknown): Error {
+    if (error instanceof InvariantError) {
+      // Not a refusal to retry: the core's state is broken. Stop the node (fail is idempotent).
+      this.fail(error);
+      return error;
+    }
     if (this.stopped) return new NodeStoppedError();
     // The core may already know it lost leadership before this driver saw the Ready saying so.
     if (error instanceof CoreNotLeaderError) {
@@ -772,4 +842,15 @@ function defaultDescribe(command: unknown): { type: string; payload: unknown } {
       ? command.type
       : 'command';
   return { type, payload: command };
+}
+
+function defaultCore(config: RaftConfig, persisted: PersistedState | undefined): RaftCore {
+  return persisted ? new RaftCore(config, persisted) : new RaftCore(config);
+}
+
+/** The core's trace events as debug lines of the node's log (hashicorp/raft logs each transition). */
+function coreLogger(logger: Logger): (event: string, fields: Record<string, unknown>) => void {
+  return (event, fields) => {
+    if (logger.isLevelEnabled('debug')) logger.debug({ ...fields, event }, `raft ${event}`);
+  };
 }

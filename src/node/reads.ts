@@ -46,6 +46,12 @@ export class ReadTracker {
     return context;
   }
 
+  /** A reader whose read index is already known (a leader's lease read): waits until `index` is applied. */
+  waitForApplied(index: LogIndex, now: number, waiter: Waiter): void {
+    const context = `${this.prefix}:lease:${++this.seq}`;
+    this.rounds.set(context, { context, deadline: now + this.timeoutMs, waiters: [waiter], index });
+  }
+
   /** The round could not be started (core refused): fail its readers. */
   abort(context: string, error: Error): void {
     const round = this.rounds.get(context);

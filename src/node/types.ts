@@ -3,7 +3,17 @@
 // against these structural interfaces, so any FSM with apply/snapshot/restore fits.
 
 import type { Logger } from 'pino';
-import type { ConfState, LogIndex, NodeId, Role, Term } from '../raft/messages.js';
+import type {
+  ConfState,
+  LogIndex,
+  NodeId,
+  PersistedState,
+  RaftConfig,
+  RaftCore,
+  Role,
+  Term,
+} from '../raft/index.js';
+import type { Clock } from './clock.js';
 import type { RaftStorage } from '../storage/index.js';
 import type { Transport } from '../transport/index.js';
 import type { Metrics } from '../metrics/index.js';
@@ -47,11 +57,20 @@ export interface NodeOptions<C, R, S extends StateMachine<C, R> = StateMachine<C
   readonly codec: CommandCodec<C>;
   /** Event-log view of a command; default: its `type` field and the command itself. */
   readonly describe?: (command: C) => { type: string; payload: unknown };
+  // Tunables: defaults and validation in options.ts (DEFAULT_NODE_TUNING, resolveTuning).
   readonly tickMs?: number;
   readonly electionTicks?: number;
   readonly heartbeatTicks?: number;
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
+  /**
+   * The clock-rate difference between members that leader leases allow for (default 0.1);
+   * null turns leases off, and consistency=leader reads then take a ReadIndex round.
+   */
+  readonly maxClockDrift?: number | null;
+  readonly maxEntriesPerAppend?: number;
+  /** Pipelining window per follower (appends sent but not yet acknowledged). */
+  readonly maxInflightAppends?: number;
   /** Applied entries between automatic snapshots (default 10,000; 0 disables). */
   readonly snapshotEvery?: number;
   /** How long a proposal may wait for its entry to apply (default 5,000 ms). */
@@ -64,7 +83,13 @@ export interface NodeOptions<C, R, S extends StateMachine<C, R> = StateMachine<C
   readonly metrics?: Metrics;
   /** Seed of the election-jitter PRNG (default: random). */
   readonly seed?: number;
+  /** Time and timers (default: the system clock); the simulation passes a virtual one. */
+  readonly clock?: Clock;
+  /** Builds the consensus core (default: RaftCore); the simulation observes it and tests pass broken ones. */
+  readonly core?: CoreFactory;
 }
+
+export type CoreFactory = (config: RaftConfig, persisted: PersistedState | undefined) => RaftCore;
 
 export interface PeerStatus {
   readonly id: NodeId;

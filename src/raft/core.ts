@@ -170,7 +170,9 @@ export class RaftCore {
     );
     this.id = config.id;
     this.cfg = config;
-    this.lease = new LeaseTracker(config.leaseReads ? leaseTicks(config.electionTicks, config.leaseReads) : -1);
+    this.lease = new LeaseTracker(
+      config.leaseReads ? leaseTicks(config.electionTicks, config.leaseReads) : -1,
+    );
     // Only a node that ran before (it has persisted state) can have echoed a heartbeat.
     this.bootLease = config.leaseReads !== undefined && persisted !== undefined;
     const snapshot = persisted?.snapshot ?? null;

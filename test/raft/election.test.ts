@@ -2,6 +2,7 @@ import test from 'ava';
 import { RaftCore, SeededPrng } from '../../src/raft/index.js';
 import type { VoteRequest, VoteResponse } from '../../src/raft/index.js';
 import { Cluster, drain, solo, testConfig } from './helpers.js';
+import type { ClusterOptions } from './helpers.js';
 
 /** Ticks until the core leaves the follower role; returns the number of ticks it took. */
 function ticksToCampaign(core: RaftCore): number {
@@ -222,7 +223,7 @@ function cutBoth(c: Cluster, links: readonly (readonly [string, string])[]): voi
 /** A 5-voter cluster led by n1 with every log equal, then the given links cut and nodes down. */
 function fiveWithLayout(
   layout: { down: readonly string[]; cut: readonly (readonly [string, string])[] },
-  make?: ConstructorParameters<typeof Cluster>[1]['make'],
+  make?: ClusterOptions['make'],
 ): Cluster {
   const c = new Cluster(['n1', 'n2', 'n3', 'n4', 'n5'], make ? { make } : {});
   c.elect('n1');
@@ -258,7 +259,11 @@ const star = {
 test('checklist 27: a bridge is elected: two voters down, n1-n2 cut, n5 linked to both', (t) => {
   const c = fiveWithLayout(bridge);
   const ticks = c.runUntil(() => committingLeader(c) !== null, 2000);
-  t.not(ticks, null, `no leader after 2000 ticks: ${JSON.stringify(['n1', 'n2', 'n5'].map((id) => c.view(id)))}`);
+  t.not(
+    ticks,
+    null,
+    `no leader after 2000 ticks: ${JSON.stringify(['n1', 'n2', 'n5'].map((id) => c.view(id)))}`,
+  );
   t.is(committingLeader(c), 'n5', 'only n5 reaches a quorum both ways');
   t.log(`n5 leads and commits ${ticks} ticks after the cut`);
 });

@@ -239,7 +239,9 @@ export class Cluster {
 
   /** Who leads, by the leaders' own account (null when nobody or more than one claims it). */
   leader(): NodeId | null {
-    const leaders = [...this.nodes.keys()].filter((id) => !this.isolated.has(id) && this.view(id).role === 'leader');
+    const leaders = [...this.nodes.keys()].filter(
+      (id) => !this.isolated.has(id) && this.view(id).role === 'leader',
+    );
     return leaders.length === 1 ? leaders[0]! : null;
   }
 

@@ -71,7 +71,11 @@ test('checklist 28: the lease is counted from when the heartbeats were sent, not
   c.tick('n1');
   c.processAll();
   c.take((m) => m.type === 'heartbeat');
-  t.is(n1.leaseReadIndex(), null, 'one tick more: the echoes arrived just now, but the lease started when they were sent');
+  t.is(
+    n1.leaseReadIndex(),
+    null,
+    'one tick more: the echoes arrived just now, but the lease started when they were sent',
+  );
   // Fresh echoes renew it.
   c.tick('n1');
   c.deliverAll();
@@ -145,7 +149,11 @@ test('checklist 28: a follower ignores votes within its lease, and after a reboo
   for (let i = 0; i < 10; i++) rebooted.tick();
   rebooted.step(voteReq('n3', 'n2', 5, false));
   const answer = drain(rebooted).messages[0];
-  t.like(answer, { type: 'vote-response', granted: true }, 'an election timeout after the boot it votes again');
+  t.like(
+    answer,
+    { type: 'vote-response', granted: true },
+    'an election timeout after the boot it votes again',
+  );
 
   // Without leaseReads a rebooted node votes at once (nothing relies on its lease).
   const plain = new Cluster(['n1', 'n2', 'n3']);

@@ -165,7 +165,10 @@ test('checklist 25: mustSync: entries, a snapshot, or a term or vote that differ
     mustSync(saved, rd({ hardState: { term: 7, vote: 'n2', commit: 10 } })),
     'the same candidate again in a new term: the term must be durable before the grant leaves',
   );
-  t.true(mustSync(saved, rd({ hardState: { term: 7, vote: null, commit: 10 } })), 'a term learnt from a heartbeat');
+  t.true(
+    mustSync(saved, rd({ hardState: { term: 7, vote: null, commit: 10 } })),
+    'a term learnt from a heartbeat',
+  );
   t.true(mustSync(saved, rd({ hardState: { term: 6, vote: 'n3', commit: 10 } })));
   t.true(mustSync(saved, rd({ entries: entries([6]) })));
 });
