@@ -188,6 +188,11 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       node.applied = persisted.snapshot.meta.index;
       node.learnPeers(persisted.snapshot.meta.configContext);
     }
+    for (const [event, listener] of Object.entries(options.listeners ?? {}))
+      node.listeners.on(
+        event as keyof NodeEvents,
+        listener as (payload: NodeEvents[keyof NodeEvents]) => void,
+      );
     node.term = coreView(core).term;
     node.logger.info(
       { id: options.id, term: node.term, applied: node.applied, restored: persisted !== null },
@@ -269,6 +274,12 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     const target = to ?? this.bestTransferTarget();
     if (target === null) throw new ProposalDroppedError('no other voter to transfer leadership to');
     if (target === this.id) return this.id;
+    try {
+      this.core.transferLeadership(target);
+    } catch (error) {
+      throw this.mapCoreError(error);
+    }
+    // The role change arrives in a later Ready, never during the call above.
     const changed = new Promise<NodeId>((resolve, reject) => {
       const cancel = this.clock.after(this.electionMs * 3, () => {
         off();
@@ -282,11 +293,6 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
         }
       });
     });
-    try {
-      this.core.transferLeadership(target);
-    } catch (error) {
-      throw this.mapCoreError(error);
-    }
     this.kick();
     return changed;
   }
@@ -388,6 +394,11 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     return this.fatal === null;
   }
 
+  /** Why the node stopped serving, once the Ready loop failed (null while healthy). */
+  failure(): Error | null {
+    return this.fatal;
+  }
+
   isLeader(): boolean {
     return this.role === 'leader';
   }
@@ -449,7 +460,8 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   private scheduleTick(): void {
     const next = this.clockOrigin + (this.ticksDone + 1) * this.tickMs;
-    this.cancelTicker = this.clock.after(Math.max(0, next - this.clock.now()), () => {
+    // At least 1 ms: a timer that fired a hair early (rounding) must not spin.
+    this.cancelTicker = this.clock.after(Math.max(1, next - this.clock.now()), () => {
       this.cancelTicker = null;
       if (this.stopped) return;
       this.advanceClock();

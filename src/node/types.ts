@@ -87,6 +87,8 @@ export interface NodeOptions<C, R, S extends StateMachine<C, R> = StateMachine<C
   readonly clock?: Clock;
   /** Builds the consensus core (default: RaftCore); the simulation observes it and tests pass broken ones. */
   readonly core?: CoreFactory;
+  /** Listeners in place before the loop starts (its first Ready may already apply entries). */
+  readonly listeners?: { readonly [K in keyof NodeEvents]?: (payload: NodeEvents[K]) => void };
 }
 
 export type CoreFactory = (config: RaftConfig, persisted: PersistedState | undefined) => RaftCore;

@@ -91,6 +91,8 @@ export interface RaftStatus {
   readonly commit: LogIndex;
   readonly applied: LogIndex;
   readonly lastIndex: LogIndex;
+  /** Term of the entry at lastIndex (the snapshot's term when the log is empty). */
+  readonly lastTerm: Term;
   readonly firstIndex: LogIndex;
   readonly snapshotIndex: LogIndex;
   readonly config: ConfState;
@@ -493,6 +495,7 @@ export class RaftCore {
       commit: this.commit,
       applied: this.applied,
       lastIndex: this.log.lastIndex(),
+      lastTerm: this.log.lastTerm(),
       firstIndex: this.log.firstIndex(),
       snapshotIndex: this.log.snapshotIndex,
       config: point.conf,

@@ -3,6 +3,7 @@
 
 import test from 'ava';
 import { InProcessCluster, sleep } from '../helpers/in-process-cluster.js';
+import { leaseTicks } from '../../src/raft/index.js';
 import { assertProblem, get, post } from './client.js';
 
 let cluster: InProcessCluster;
@@ -81,5 +82,53 @@ test.serial(
       if (!seen) await sleep(20);
     }
     t.true(seen);
+  },
+);
+
+/** consistency=leader reads the leader served, by how: under its lease, or after a ReadIndex round. */
+async function leaderReads(
+  metrics: InProcessCluster['members'][number]['metrics'],
+): Promise<Record<string, number>> {
+  const values = (await metrics.leaseReads.get()).values;
+  return Object.fromEntries(values.map((v) => [String(v.labels.path), v.value]));
+}
+
+test.serial(
+  'consistency=leader on a healthy leader is served under its lease, with no quorum round',
+  async (t) => {
+    const leader = await cluster.waitForLeader();
+    t.is(
+      (await post(leader.url, '/api/v1/printers', { id: 'lease1', company: 'C', model: 'M' })).status,
+      201,
+    );
+    await sleep(cluster.tickMs * 3); // a few heartbeat rounds renew the lease
+    const before = await leaderReads(leader.metrics);
+    for (let i = 0; i < 20; i++) {
+      const read = await get(leader.url, '/api/v1/printers/lease1?consistency=leader');
+      t.is(read.status, 200, read.text);
+    }
+    const after = await leaderReads(leader.metrics);
+    const lease = (after.lease ?? 0) - (before.lease ?? 0);
+    const fallback = (after.read_index ?? 0) - (before.read_index ?? 0);
+    t.is(lease + fallback, 20);
+    t.true(lease >= 15, `only ${lease} of 20 under the lease (seed ${cluster.seed})`);
+  },
+);
+
+test.serial(
+  'consistency=leader on a leader cut off from its followers falls back to ReadIndex and fails, never answers stale',
+  async (t) => {
+    const leader = await cluster.waitForLeader();
+    for (const f of cluster.followers(leader.id)) cluster.isolate(f.id);
+    try {
+      // Past the lease (E = 20 ticks, 10 % drift: 16 ticks), about when CheckQuorum steps down.
+      await sleep(cluster.tickMs * (leaseTicks(cluster.electionTicks, { maxClockDrift: 0.1 }) + 2));
+      const read = await get(leader.url, '/api/v1/printers?consistency=leader');
+      t.true(read.status === 503 || read.status === 504, `got ${read.status}: ${read.text}`);
+      assertProblem(t, read, read.status);
+    } finally {
+      cluster.heal();
+    }
+    await cluster.waitForLeader();
   },
 );

@@ -53,6 +53,14 @@ export class InProcessCluster {
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   }
 
+  get tickMs(): number {
+    return this.options.tickMs ?? 10;
+  }
+
+  get electionTicks(): number {
+    return this.options.electionTicks ?? 20;
+  }
+
   static async start(options: ClusterOptions): Promise<InProcessCluster> {
     const cluster = new InProcessCluster(options);
     for (const id of cluster.ids) {
@@ -75,8 +83,8 @@ export class InProcessCluster {
       initialVoters: this.ids,
       storage,
       transport: new InProcessTransport(this.hub, id),
-      tickMs: o.tickMs ?? 10,
-      electionTicks: o.electionTicks ?? 20,
+      tickMs: this.tickMs,
+      electionTicks: this.electionTicks,
       heartbeatTicks: 1,
       snapshotEvery: o.snapshotEvery ?? 0,
       proposalTimeoutMs: o.proposalTimeoutMs ?? 3_000,

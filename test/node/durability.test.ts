@@ -173,3 +173,33 @@ test('a broken invariant in the core stops the node instead of being logged and 
   );
   await node.stop();
 });
+
+test('a leadership transfer the core refuses rejects at once and leaves no timer behind to reject later', async (t) => {
+  const storage = new InspectableStorage();
+  const { node, transport, clock } = await startN3(storage);
+  clock.advance(1100);
+  await flush();
+  const grant = (preVote: boolean): Message => ({
+    type: 'vote-response',
+    from: 'n1',
+    to: 'n3',
+    term: 1,
+    preVote,
+    granted: true,
+  });
+  transport.handler!(grant(true));
+  await flush();
+  transport.handler!(grant(false));
+  await flush();
+  t.is(node.status().role, 'leader');
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => process.off('unhandledRejection', onUnhandled));
+  await t.throwsAsync(node.transferLeadership('n9'), { code: 'proposal_dropped', message: /not a voter/ });
+  clock.advance(5_000); // well past the transfer's own deadline
+  await flush();
+  await flush();
+  t.deepEqual(unhandled, [], 'an orphaned deadline would crash a Node process with an unhandled rejection');
+  await node.stop();
+});

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { RaftCore, leaseTicks } from '../../src/raft/index.js';
-import type { Message, VoteRequest } from '../../src/raft/index.js';
+import { leaseTicks } from '../../src/raft/index.js';
+import type { Message, VoteRequest, RaftCore } from '../../src/raft/index.js';
 import { Cluster, drain, solo } from './helpers.js';
 
 const lease = { maxClockDrift: 0.1 };

@@ -42,7 +42,7 @@ export function replayCommand(result: Pick<SimResult, 'seed' | 'nodes'>): string
   return `npm run sim -- --seeds 1 --start ${result.seed} --nodes ${result.nodes}`;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let args: Args;
   try {
     args = parseArgs(process.argv.slice(2));
@@ -52,15 +52,28 @@ function main(): void {
   }
   const started = performance.now();
   let violations = 0;
+  const totals = new Map<string, number>();
+  const add = (key: string, n: number): void => void totals.set(key, (totals.get(key) ?? 0) + n);
   for (let i = 0; i < args.seeds; i++) {
     const seed = args.start + i;
     const nodes = args.nodes ?? nodesForSeed(seed);
-    const result = runSimulation({
+    const result = await runSimulation({
       seed,
       nodes,
       traceLines: args.verbose ? 400 : 40,
       traceMessages: args.verbose,
     });
+    const st = result.stats;
+    add('events', st.events);
+    add('leaders', st.leaders);
+    add('committed entries', st.committed);
+    add('client ops ok', st.opsOk);
+    for (const [level, n] of Object.entries(st.reads)) add(`reads ${level}`, n);
+    for (const [kind, n] of Object.entries(st.faults)) add(`fault ${kind}`, n);
+    if (st.partial) {
+      add('still partial partitions', 1);
+      if (st.partial.electable) add('  of which electable (liveness property applied)', 1);
+    }
     if (result.violation) {
       violations++;
       console.log(`\nseed ${seed} (${nodes} nodes) FAILED: ${result.violation.message}`);
@@ -75,8 +88,13 @@ function main(): void {
         `... ${i + 1} seeds, ${violations} violations, ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
   }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `\n${args.seeds} seeds in ${seconds.toFixed(1)} s (${(args.seeds / seconds).toFixed(1)} seeds/s); totals:`,
+  );
+  for (const [key, n] of totals) console.log(`  ${key}: ${n}`);
   console.log(`sim: ${args.seeds} seeds, ${violations} violations`);
   process.exit(violations > 0 ? 1 : 0);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -2,8 +2,8 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { Entry, Message } from '../../src/raft/messages.js';
-import { Invariants, Violation } from './invariants.js';
-import { SimStorage } from './storage.js';
+import { Invariants, entryContent, Violation } from './invariants.js';
+import { SimDisk } from './disk.js';
 
 const cmd = (index: number, term: number, text: string): Entry => ({
   type: 'command',
@@ -63,9 +63,11 @@ test('assertLogMatching (whole logs): agreement at an index but not before it', 
 
 test('assertStateMachineSafety: two nodes apply different entries at one index', (t) => {
   const inv = new Invariants();
-  inv.assertStateMachineSafety('n1', cmd(5, 2, 'a'));
-  inv.assertStateMachineSafety('n2', cmd(5, 2, 'a'));
-  violation(t, 'assertStateMachineSafety', () => inv.assertStateMachineSafety('n3', cmd(5, 3, 'b')));
+  inv.assertStateMachineSafety('n1', cmd(5, 2, 'a'), entryContent(cmd(5, 2, 'a')));
+  inv.assertStateMachineSafety('n2', cmd(5, 2, 'a'), entryContent(cmd(5, 2, 'a')));
+  violation(t, 'assertStateMachineSafety', () =>
+    inv.assertStateMachineSafety('n3', cmd(5, 3, 'b'), entryContent(cmd(5, 3, 'b'))),
+  );
   inv.recordCommitted('n1', cmd(6, 2, 'c'), 2);
   violation(t, 'assertStateMachineSafety', () => inv.recordCommitted('n2', cmd(6, 4, 'd'), 4));
   violation(t, 'assertStateMachineSafety', () => inv.recordSnapshot('n2', 6, 3, 4));
@@ -99,14 +101,7 @@ test('assertAckedInLeaders: a later leader without an acknowledged proposal', (t
 
 test('assertDurableBeforeSend: a vote or an ack that is not on disk yet', (t) => {
   const inv = new Invariants();
-  const storage = new SimStorage();
-  storage.persist({
-    entries: [noop(1, 1), cmd(2, 1, 'a')],
-    messages: [],
-    committedEntries: [],
-    readStates: [],
-    hardState: { term: 2, vote: 'n2', commit: 1 },
-  });
+  const storage = { hardState: { term: 2, vote: 'n2', commit: 1 }, lastIndex: 2 };
   const vote = (term: number, to: string): Message => ({
     type: 'vote-response',
     from: 'n1',
@@ -131,44 +126,62 @@ test('assertDurableBeforeSend: a vote or an ack that is not on disk yet', (t) =>
   violation(t, 'assertDurableBeforeSend', () => inv.assertDurableBeforeSend('n1', ack(3), storage));
 });
 
-test('the simulated disk keeps only what was persisted, and a snapshot replaces the log', (t) => {
-  const storage = new SimStorage();
-  t.true(storage.isEmpty());
-  storage.persist({
-    entries: [noop(1, 1), cmd(2, 1, 'a'), cmd(3, 1, 'b')],
-    messages: [],
-    committedEntries: [],
-    readStates: [],
-  });
-  storage.persist({ entries: [cmd(3, 2, 'c')], messages: [], committedEntries: [], readStates: [] });
+/** A disk whose writes complete when the test says so. */
+function manualDisk(): { disk: SimDisk; complete: () => void } {
+  const pending: (() => void)[] = [];
+  const disk = new SimDisk();
+  disk.hooks = {
+    delay: () => 0,
+    schedule: (_d, done) => pending.push(done),
+    onIssue: () => {},
+    onDurable: () => {},
+  };
+  return { disk, complete: () => pending.splice(0).forEach((done) => done()) };
+}
+
+test('the simulated disk keeps what completed, in order; a snapshot replaces the log', async (t) => {
+  const { disk, complete } = manualDisk();
+  t.true(disk.isEmpty());
+  const first = disk.save({ entries: [noop(1, 1), cmd(2, 1, 'a'), cmd(3, 1, 'b')] });
+  const second = disk.save({ entries: [cmd(3, 2, 'c')], hardState: { term: 2, vote: null, commit: 2 } });
+  t.true(disk.isEmpty(), 'nothing is durable before the writes complete');
+  complete();
+  await Promise.all([first, second]);
   t.deepEqual(
-    storage.load().entries.map((e) => `${e.index}:${e.term}`),
+    (await disk.load())!.entries.map((e) => `${e.index}:${e.term}`),
     ['1:1', '2:1', '3:2'],
   );
-  t.throws(() =>
-    storage.persist({ entries: [cmd(5, 2, 'x')], messages: [], committedEntries: [], readStates: [] }),
-  );
-  storage.saveSnapshot({
+  const gap = disk.save({ entries: [cmd(5, 2, 'x')] });
+  complete();
+  await t.throwsAsync(gap, { message: /gap/ }, 'a gap is refused, as the real storage refuses it');
+  const snap = disk.saveSnapshot({
     meta: { index: 2, term: 1, config: { voters: ['n1'], learners: [] }, configContext: {} },
     data: new Uint8Array(),
   });
-  t.is(storage.firstIndex, 3);
+  complete();
+  await snap;
   t.deepEqual(
-    storage.load().entries.map((e) => e.index),
+    (await disk.load())!.entries.map((e) => e.index),
     [3],
   );
 });
 
-test('a crash may lose a hard state that only moved the commit index (not fsynced), never a new term or vote', (t) => {
-  const storage = new SimStorage();
-  const rd = { entries: [noop(1, 1), cmd(2, 1, 'a')], messages: [], committedEntries: [], readStates: [] };
-  storage.persist({ ...rd, hardState: { term: 1, vote: 'n1', commit: 0 } });
-  storage.persist({ ...rd, entries: [], hardState: { term: 1, vote: 'n1', commit: 2 } });
-  storage.crash(false);
-  t.is(storage.hardState?.commit, 2);
-  storage.crash(true);
-  t.deepEqual(storage.hardState, { term: 1, vote: 'n1', commit: 0 });
-  storage.persist({ ...rd, entries: [], hardState: { term: 2, vote: null, commit: 1 } });
-  storage.crash(true);
-  t.deepEqual(storage.hardState, { term: 2, vote: null, commit: 1 });
+test('a crash loses every write in flight, and a torn write keeps a prefix of its entries without its hard state', async (t) => {
+  const { disk, complete } = manualDisk();
+  const done = disk.save({ entries: [noop(1, 1)], hardState: { term: 1, vote: 'n1', commit: 0 } });
+  complete();
+  await done;
+  void disk.save({
+    entries: [cmd(2, 1, 'a'), cmd(3, 1, 'b'), cmd(4, 1, 'c')],
+    hardState: { term: 1, vote: 'n1', commit: 4 },
+  });
+  void disk.save({ entries: [], hardState: { term: 2, vote: 'n2', commit: 4 } });
+  disk.crash(() => 2);
+  complete(); // completions from before the crash do nothing
+  const after = (await disk.load())!;
+  t.deepEqual(after.hardState, { term: 1, vote: 'n1', commit: 0 });
+  t.deepEqual(
+    after.entries.map((e) => e.index),
+    [1, 2, 3],
+  );
 });

@@ -1,8 +1,13 @@
 // Safety properties of Raft (Figure 3 of the paper), checked by the simulator after every
 // step. Each assert* throws a Violation naming the property. They keep their own global
 // record of what every node said, so a property is checked across nodes, terms and restarts.
-import type { Entry, HardState, LogIndex, Message, NodeId, Role, Term } from '../../src/raft/messages.js';
-import type { SimStorage } from './storage.js';
+import type { Entry, HardState, LogIndex, Message, NodeId, Role, Term } from '../../src/raft/index.js';
+
+/** What a node's disk holds durably, as the checks read it. */
+export interface DurableView {
+  readonly hardState: HardState | null;
+  readonly lastIndex: LogIndex;
+}
 
 export class Violation extends Error {
   constructor(
@@ -92,7 +97,7 @@ export class Invariants {
    * What a message promises is already durable when it leaves: a granted vote is in the persisted
    * hard state (or a later term is, which rules out another vote in that term), and an append acknowledged up to `index` is in the persisted log.
    */
-  assertDurableBeforeSend(node: NodeId, m: Message, storage: SimStorage): void {
+  assertDurableBeforeSend(node: NodeId, m: Message, storage: DurableView): void {
     if (m.type === 'vote-response' && m.granted && !m.preVote) {
       const hs = storage.hardState;
       // A durable later term also does: the node can never vote in m.term again.
@@ -196,21 +201,24 @@ export class Invariants {
     }
   }
 
-  /** No two nodes apply different entries at the same index. */
-  assertStateMachineSafety(node: NodeId, entry: Entry): void {
-    const content = entryContent(entry);
-    const known = this.appliedAt.get(entry.index);
-    if (known === undefined) this.appliedAt.set(entry.index, { term: entry.term, content, node });
-    else if (known.term !== entry.term || known.content !== content)
+  /** No two nodes apply different entries at the same index (`content` as entryContent gives it). */
+  assertStateMachineSafety(
+    node: NodeId,
+    at: { readonly index: LogIndex; readonly term: Term },
+    content: string,
+  ): void {
+    const known = this.appliedAt.get(at.index);
+    if (known === undefined) this.appliedAt.set(at.index, { term: at.term, content, node });
+    else if (known.term !== at.term || known.content !== content)
       throw new Violation(
         'assertStateMachineSafety',
-        `${node} applied ${entry.index}:${entry.term} (${content}) but ${known.node} applied ${entry.index}:${known.term} (${known.content})`,
+        `${node} applied ${at.index}:${at.term} (${content}) but ${known.node} applied ${at.index}:${known.term} (${known.content})`,
       );
-    const committed = this.committed.get(entry.index);
-    if (committed !== undefined && committed.term !== entry.term)
+    const committed = this.committed.get(at.index);
+    if (committed !== undefined && committed.term !== at.term)
       throw new Violation(
         'assertStateMachineSafety',
-        `${node} applied ${entry.index}:${entry.term} but ${entry.index}:${committed.term} was committed`,
+        `${node} applied ${at.index}:${at.term} but ${at.index}:${committed.term} was committed`,
       );
   }
 

@@ -1,5 +1,6 @@
 // The cluster simulation as part of `npm test`: a few hundred fixed seeds, 3- and 5-node
-// clusters. A failure prints the seed's replay command and the tail of its trace.
+// clusters, each running real RaftNodes. A failure prints the seed's replay command and the
+// tail of its trace.
 import test from 'ava';
 import { replayCommand } from './cli.js';
 import { runSimulation } from './simulator.js';
@@ -18,11 +19,11 @@ for (let s = 1; s <= 200; s += 50) chunks.push({ nodes: 3, from: s, to: s + 49 }
 for (let s = 1; s <= 100; s += 50) chunks.push({ nodes: 5, from: s, to: s + 49 });
 
 for (const { nodes, from, to } of chunks) {
-  test(`${nodes} nodes, seeds ${from}..${to}: every safety property holds after every step, histories are linearizable, and the cluster recovers after the faults heal`, (t) => {
+  test(`${nodes} nodes, seeds ${from}..${to}: every safety property holds after every step, histories are linearizable, and the cluster recovers after the faults heal`, async (t) => {
     const failures: string[] = [];
     let committed = 0;
     for (let seed = from; seed <= to; seed++) {
-      const result = runSimulation({ seed, nodes });
+      const result = await runSimulation({ seed, nodes });
       committed += result.stats.committed;
       if (result.violation) failures.push(report(result));
     }
@@ -32,9 +33,9 @@ for (const { nodes, from, to } of chunks) {
   });
 }
 
-test('a seed replays exactly', (t) => {
-  const a = runSimulation({ seed: 4242, nodes: 3 });
-  const b = runSimulation({ seed: 4242, nodes: 3 });
+test('a seed replays exactly', async (t) => {
+  const a = await runSimulation({ seed: 4242, nodes: 3 });
+  const b = await runSimulation({ seed: 4242, nodes: 3 });
   t.deepEqual(a.stats, b.stats);
   t.deepEqual(a.trace, b.trace);
 });

@@ -1,58 +1,52 @@
-// A deterministic, seeded, single-threaded simulation of a Raft3D cluster: N real RaftCores
-// driven the way src/node drives them (ready → persist → send → apply → serve reads →
-// advance), over a virtual clock and a network that delays, drops, duplicates and reorders
-// messages, with partitions, crashes that lose unpersisted writes, restarts from the
-// simulated disk, log compaction, membership changes and leadership transfers, while
-// clients write and read. Every step is followed by the safety checks in invariants.ts; the
-// client history is checked for linearizability at the end; after the faults heal, a leader
-// must be elected and a proposal must commit within a bounded virtual time.
-import { NotLeaderError, ProposalDroppedError, RaftCore } from '../../src/raft/index.js';
-import type { PersistedState, RaftConfig } from '../../src/raft/index.js';
-import type {
-  ConfChange,
-  ConfState,
-  Entry,
-  LogIndex,
-  Message,
-  NodeId,
-  Ready,
-  Snapshot,
-  Term,
-} from '../../src/raft/messages.js';
-import { SeededPrng } from '../../src/raft/prng.js';
+// A deterministic, seeded simulation of a Raft3D cluster that runs the code that ships: real
+// RaftNodes (src/node) with the real print-shop FSM, each on a simulated machine (host.ts:
+// a clock within the drift bound, a disk that loses unsynced writes and may tear the last
+// one, pauses), over a network that delays, drops, duplicates and reorders, with partial
+// partitions, crashes, snapshots, membership changes and transfers, while clients write and
+// read through the driver at every consistency level. After every event the safety checks
+// run (observer.ts); at the end the history is checked for linearizability and, after the
+// faults stop, liveness (liveness.ts). One seed replays exactly: all time is virtual and the
+// only source of randomness is the seed.
+import { setImmediate as turn } from 'node:timers/promises';
+import { describeCommand, printShopCodec } from '../../src/fsm/index.js';
+import type { PrintShop, ShopCommand, ShopResult } from '../../src/fsm/index.js';
+import { RaftNode } from '../../src/node/index.js';
+import type { CoreFactory } from '../../src/node/index.js';
+import { RaftCore, SeededPrng } from '../../src/raft/index.js';
+import type { ConfChange, Entry, Message, NodeId } from '../../src/raft/index.js';
 import { EventQueue } from './event-queue.js';
-import { SimFsm, decodeCommand, encodeCommand } from './fsm.js';
-import type { SimCommand } from './fsm.js';
-import { Invariants, Violation } from './invariants.js';
-import type { TermAt } from './invariants.js';
-import { checkLinearizable, counterModel, describeHistory, registerModel } from './linearizability.js';
-import type { CounterInput, Operation, RegisterInput } from './linearizability.js';
+import { faultHandlers, installTopology } from './faults.js';
+import type { FaultKind, FaultTarget, Topology } from './faults.js';
+import { Host } from './host.js';
+import { Violation } from './invariants.js';
+import { electableVoter } from './liveness.js';
 import { Network, reliableNetwork } from './network.js';
 import type { NetworkProfile } from './network.js';
-import { SimStorage } from './storage.js';
-
-export type CoreFactory = (config: RaftConfig, persisted?: PersistedState) => RaftCore;
+import { ObservedShop } from './observed-shop.js';
+import { Observer } from './observer.js';
+import { SimTransport } from './sim-transport.js';
+import { Trace } from './trace.js';
+import { Workload, commandText } from './workload.js';
 
 export interface SimOptions {
   readonly seed: number;
   readonly nodes: number;
-  /** Builds each core (mutation tests pass a subclass). */
-  readonly factory?: CoreFactory;
-  /** Virtual time of the fault phase (one tick = 10 units). */
+  /** Builds each core (mutation tests pass a subclass's factory). */
+  readonly core?: CoreFactory;
+  /** The driver class (mutation tests pass a subclass that breaks one rule). */
+  readonly driver?: typeof RaftNode;
+  /** Virtual milliseconds of the fault phase. */
   readonly chaosTime?: number;
-  /** After the faults heal, a leader must be elected and a proposal commit within this time. */
+  /** After the heal, a leader must commit a probe everyone applies within this time. */
   readonly livenessBound?: number;
   /** Force (or forbid) the hostile fault schedule; by default half of the seeds get it. */
   readonly hostile?: boolean;
-  /**
-   * Boot the spare node with an empty configuration instead of the initial members (a driver
-   * bug the simulation must catch: replaying the log from index 1, the joiner misses the
-   * initial voters and may elect itself).
-   */
-  readonly joinerBootsEmpty?: boolean;
-  /** Serve reads from the local state machine at once, skipping ReadIndex (a driver bug the linearizability check must catch). */
+  /** Force (or forbid) a still partial partition before the heal (PreVote and CheckQuorum seeds only). */
+  readonly partialPhase?: boolean;
+  /** Boot the spare node with only itself as the initial configuration (a driver-use bug the checks must catch). */
+  readonly joinerBootsAlone?: boolean;
+  /** Serve linearizable reads from local state at once (a bug the linearizability check must catch). */
   readonly localReads?: boolean;
-  /** Lines of trace kept for the report. */
   readonly traceLines?: number;
   /** Also trace every message delivered (for replaying one seed). */
   readonly traceMessages?: boolean;
@@ -62,20 +56,21 @@ export interface SimStats {
   readonly virtualTime: number;
   readonly events: number;
   readonly messages: number;
-  readonly crashes: number;
-  readonly partitions: number;
-  readonly compactions: number;
-  /** Snapshots a leader sent that a node installed. */
-  readonly snapshotsInstalled: number;
-  readonly confChanges: number;
-  readonly transfers: number;
+  readonly faults: Readonly<Partial<Record<FaultKind, number>>>;
   readonly leaders: number;
   readonly committed: number;
   readonly opsOk: number;
   readonly opsUnknown: number;
-  /** Virtual time from the heal to a committed probe applied by every member. */
+  readonly refusals: number;
+  readonly reads: Readonly<Record<string, number>>;
+  /** Virtual time from the heal to a committed probe applied by every member (-1: not reached). */
   readonly recoveredIn: number;
-  /** Search steps of the linearizability check (all keys). */
+  /** Partial-partition phase: its topology, and the time from the stable layout to a committing leader (-1: none needed or reached). */
+  readonly partial: {
+    readonly topology: string;
+    readonly electable: boolean;
+    readonly recoveredIn: number;
+  } | null;
   readonly linearizabilitySteps: number;
 }
 
@@ -87,164 +82,110 @@ export interface SimResult {
   readonly stats: SimStats;
 }
 
-const TICK = 10;
-const CLIENT_TIMEOUT = 400;
-const KEYS = ['x', 'y', 'c'] as const;
-type Key = (typeof KEYS)[number];
-
-type OpStatus = 'pending' | 'ok' | 'unknown' | 'failed';
-interface ClientOp {
-  readonly id: number;
-  readonly client: number;
-  readonly key: Key;
-  readonly kind: 'write' | 'add' | 'read';
-  readonly value: number;
-  readonly call: number;
-  ret: number;
-  output: number | null;
-  status: OpStatus;
-}
-
-interface Client {
-  readonly id: number;
-  op: ClientOp | null;
-  lastOk: number;
-}
-
-interface SimNode {
-  readonly id: NodeId;
-  up: boolean;
-  /** Bumped on every crash, so events of a previous life are ignored. */
-  life: number;
-  core: RaftCore | null;
-  readonly storage: SimStorage;
-  fsm: SimFsm;
-  appliedTerm: Term;
-  /** Configuration at the applied index (what a local snapshot must record). */
-  config: ConfState;
-  configContext: Record<NodeId, string>;
-  /** The Ready being persisted (the driver takes no other until it advances). */
-  busy: Ready | null;
-  /** The node's log as handed out in Readies: for the log matching check. */
-  logBase: LogIndex;
-  logBaseTerm: Term;
-  log: Entry[];
-  /** Highest commit index seen in this life (floor for assertCommitMonotonic). */
-  commitSeen: LogIndex;
-  readonly proposals: Map<LogIndex, { term: Term; op: ClientOp | null }>;
-  readonly reads: Map<string, { op: ClientOp; index: LogIndex | null }>;
-  tickPeriod: number;
-}
+/** Virtual milliseconds per tick and ticks per election timeout: E = 100 ms. */
+const TICK_MS = 10;
+const ELECTION_TICKS = 10;
+const ELECTION_MS = TICK_MS * ELECTION_TICKS;
+/** The drift bound the nodes are configured with; their clocks run within half of it either way. */
+const MAX_CLOCK_DRIFT = 0.1;
 
 /** Runs one seed; never throws for a property violation (it is returned), only for bugs in the simulator itself. */
-export function runSimulation(options: SimOptions): SimResult {
-  const sim = new Simulation(options);
-  return sim.run();
+export function runSimulation(options: SimOptions): Promise<SimResult> {
+  return new Simulation(options).run();
 }
 
 class Simulation {
   private readonly prng: SeededPrng;
   private readonly queue = new EventQueue();
-  private readonly checks = new Invariants();
+  private readonly trace: Trace;
   private readonly network: Network;
-  private readonly nodes = new Map<NodeId, SimNode>();
-  /** The members the cluster is bootstrapped with. */
+  private readonly hosts: Host[];
   private readonly initialIds: readonly NodeId[];
-  /** All nodes, spares included. */
-  private readonly ids: NodeId[];
-  private readonly clients: Client[] = [];
-  private readonly ops: ClientOp[] = [];
-  private readonly factory: CoreFactory;
-  private readonly coreConfig: Omit<RaftConfig, 'id' | 'initialVoters' | 'prng'>;
+  private readonly observer: Observer;
+  private readonly workload: Workload;
+  private readonly config: {
+    readonly preVote: boolean;
+    readonly checkQuorum: boolean;
+    readonly maxEntriesPerAppend: number;
+    readonly maxInflightAppends: number;
+    readonly snapshotEvery: number;
+  };
+  private readonly chaos: {
+    readonly hostile: boolean;
+    readonly faultEvery: number;
+    readonly weights: readonly (readonly [FaultKind, number])[];
+    readonly leaderBias: number;
+    readonly maxDowntime: number;
+    readonly strikeOnElected: number;
+    readonly strikeOnCommit: number;
+    readonly strikeOnOldCommit: number;
+    readonly strikeOnPropose: number;
+    readonly tearRate: number;
+    readonly diskMax: number;
+    readonly profile: NetworkProfile;
+  };
   private readonly chaosTime: number;
   private readonly livenessBound: number;
-  private readonly trace: string[] = [];
-  private readonly traceLines: number;
-  private readonly chaos: {
-    hostile: boolean;
-    faultEvery: number;
-    crashWeight: number;
-    partitionWeight: number;
-    /** Chance that a crash or an isolation picks the leader. */
-    leaderBias: number;
-    maxDowntime: number;
-    /** Chance of crashing or isolating a node soon after it becomes leader / after its commit index moves. */
-    strikeOnElected: number;
-    strikeOnCommit: number;
-    strikeOnOldCommit: number;
-    strikeOnPropose: number;
-    diskMax: number;
-    profile: NetworkProfile;
-  };
-  private healed = false;
-  /** Client op id -> when some node first applied its command. */
-  private readonly firstApplied = new Map<number, number>();
-  /** Writes whose client never learnt the outcome (settled from the log at the end). */
-  private unknownWrites = 0;
-  private linearizabilitySteps = 0;
-  /** Removed nodes shut down at the heal (see heal()). */
-  private readonly retired = new Set<NodeId>();
-  private healedAt = 0;
+  private readonly partialPhase: boolean;
+  private readonly faults: Partial<Record<FaultKind, number>> = {};
+  private violation: Violation | null = null;
+  private faulting = true;
+  private healedAt = -1;
   private events = 0;
-  private opSeq = 0;
-  private valueSeq = 0;
-  private readonly stats = {
-    crashes: 0,
-    partitions: 0,
-    compactions: 0,
-    snapshotsInstalled: 0,
-    confChanges: 0,
-    transfers: 0,
-  };
-  private readonly liveness: {
-    probe: { node: NodeId; life: number; index: LogIndex; term: Term } | null;
-    acked: boolean;
-    doneAt: number | null;
-  } = {
-    probe: null,
-    acked: false,
-    doneAt: null,
-  };
+  private probeSeq = 0;
+  private probe: { host: Host; life: number; id: string; acked: boolean } | null = null;
+  private recoveredIn = -1;
+  private partial: {
+    topology: string;
+    since: number;
+    electableAt: number | null;
+    recoveredIn: number;
+  } | null = null;
+  private done = false;
+  /** Removed members shut down at the heal when nothing else stops them from disrupting (see heal()). */
+  private readonly retired = new Set<NodeId>();
 
   constructor(private readonly options: SimOptions) {
-    this.prng = new SeededPrng(options.seed);
-    this.factory = options.factory ?? ((config, persisted) => new RaftCore(config, persisted));
+    const p = (this.prng = new SeededPrng(options.seed));
+    this.trace = new Trace(() => this.queue.now, options.traceLines ?? 40);
     this.chaosTime = options.chaosTime ?? 5000;
     this.livenessBound = options.livenessBound ?? 4000;
-    this.traceLines = options.traceLines ?? 40;
     this.initialIds = Array.from({ length: options.nodes }, (_, i) => `n${i + 1}`);
     // Half of the runs have a spare node that is not a member at first: it may join as a
     // learner (catching up from the log or a snapshot) and be promoted.
-    const spare = this.prng.next() < 0.5 ? [`n${options.nodes + 1}`] : [];
-    this.ids = [...this.initialIds, ...spare];
-    const p = this.prng;
+    const ids = p.next() < 0.5 ? [...this.initialIds, `n${options.nodes + 1}`] : [...this.initialIds];
     const pick = <T>(xs: readonly T[]): T => xs[p.int(xs.length)]!;
-    // Half of the seeds are "hostile": fewer random faults, but crashes and isolations aimed at
-    // the leader at the dangerous moments (just elected, just proposed, just committed entries
-    // of an earlier term), short downtimes and one-entry appends, so leaders change while
-    // entries are partly replicated (what Figure 8 of the paper needs).
-    const rolled = p.next() < 1 / 2;
-    const hostile = options.hostile ?? rolled;
-    this.coreConfig = {
-      electionTicks: 10,
-      heartbeatTicks: 1,
+    const hostile = options.hostile ?? p.next() < 0.5;
+    this.config = {
       preVote: p.next() < 0.75,
       checkQuorum: p.next() < 0.75,
       maxEntriesPerAppend: hostile ? pick([1, 1, 2]) : pick([1, 2, 3, 8, 512]),
       maxInflightAppends: pick([1, 2, 4, 64]),
+      snapshotEvery: pick([0, 5, 20, 100]),
     };
     const maxDelay = pick([3, 8, 15, 30, 60]);
     this.chaos = {
       hostile,
       faultEvery: hostile ? 100 + p.int(150) : 40 + p.int(120),
-      crashWeight: 1 + p.int(4),
-      partitionWeight: 1 + p.int(3),
+      weights: [
+        ['crash', 1 + p.int(4)],
+        ['pause', 1 + p.int(2)],
+        ['partition', 1 + p.int(3)],
+        ['partial-partition', 1 + p.int(3)],
+        ['one-way', p.int(2)],
+        ['heal', 2],
+        ['transfer', 1],
+        ['snapshot', 2],
+        ['membership', 1],
+        ['network', 1],
+      ],
       leaderBias: hostile ? 0.8 : 0.5,
       maxDowntime: hostile ? pick([30, 100, 300]) : pick([60, 600]),
       strikeOnElected: hostile ? pick([0.3, 0.5, 0.7]) : 0,
       strikeOnCommit: hostile ? pick([0.02, 0.05, 0.1]) : 0,
       strikeOnOldCommit: hostile ? pick([0.5, 0.8]) : 0,
       strikeOnPropose: hostile ? pick([0.05, 0.1, 0.2]) : 0,
+      tearRate: pick([0, 0.3, 0.7]),
       diskMax: pick([0, 1, 3, 10, 30]),
       profile: {
         minDelay: 1 + p.int(3),
@@ -254,943 +195,488 @@ class Simulation {
         straggleRate: pick([0, 0.01, 0.05]),
       },
     };
+    const rolled = p.next() < 0.5;
+    this.partialPhase = this.config.preVote && this.config.checkQuorum && (options.partialPhase ?? rolled);
+    // Clock rates within the drift bound: the fastest over the slowest stays under 1 / (1 - drift).
+    const spread = MAX_CLOCK_DRIFT / 2.1;
+    this.hosts = ids.map((id) => new Host(id, this.queue, 1 - spread + 2 * spread * p.next()));
     this.network = new Network(this.queue, new SeededPrng(p.int(2 ** 31)), this.chaos.profile, (m) =>
       this.deliver(m),
     );
-    this.note(`config ${JSON.stringify(this.coreConfig)} chaos ${JSON.stringify(this.chaos)}`);
+    this.observer = new Observer(this.initialIds);
+    this.workload = new Workload(
+      this.queue,
+      new SeededPrng(p.int(2 ** 31)),
+      () => this.hosts,
+      options.nodes >= 5 ? 6 : 5,
+      options.nodes >= 5 ? 4 : 3,
+      (host, index, term) => this.observer.checks.recordAcked(index, term, host.core?.status().term ?? term),
+      (host) => this.maybeStrike(host, this.chaos.strikeOnPropose),
+      options.localReads ?? false,
+    );
+    this.trace.note(
+      `config ${JSON.stringify(this.config)} chaos ${JSON.stringify(this.chaos)} partial ${this.partialPhase}`,
+    );
   }
 
-  run(): SimResult {
-    let violation: Violation | null = null;
+  async run(): Promise<SimResult> {
     try {
-      this.setup();
-      const end = this.chaosTime + this.livenessBound;
-      while (this.queue.runNext(end)) {
+      for (const host of this.hosts) this.start(host);
+      this.workload.start();
+      this.queue.after(this.chaos.faultEvery, () => this.fault());
+      this.queue.at(this.chaosTime, () => (this.partialPhase ? this.stillPartition() : this.heal()));
+      const end = this.chaosTime + (this.partialPhase ? 65 * ELECTION_MS : 0) + this.livenessBound;
+      while (!this.done && this.queue.runNext(end)) {
         this.events++;
-        if (this.liveness.doneAt !== null) break;
+        await turn(); // the driver's promises settle: every microtask runs before the next event
+        this.afterEvent();
       }
-      if (this.liveness.doneAt === null) this.livenessFailed();
-      this.finalChecks();
+      if (!this.done) this.livenessFailed();
+      if (this.violation === null) {
+        this.assertLogsMatch();
+        this.workload.checkLinearizable();
+      }
     } catch (error) {
-      if (error instanceof Violation) violation = error;
-      else
-        violation = new Violation(
-          'coreOrSimulatorThrew',
-          error instanceof Error ? `${error.stack ?? error.message}` : String(error),
-        );
-      this.note(`VIOLATION ${violation.message}`);
+      this.fail(error);
     }
-    const ok = this.ops.filter((o) => o.status === 'ok').length;
+    const w = this.workload.stats();
     return {
       seed: this.options.seed,
       nodes: this.options.nodes,
-      violation,
-      trace: this.trace.slice(),
+      violation: this.violation,
+      trace: this.trace.lines(),
       stats: {
         virtualTime: this.queue.now,
         events: this.events,
         messages: this.network.sent,
-        ...this.stats,
-        leaders: this.checks.leaderCount,
-        committed: this.checks.committedCount,
-        opsOk: ok,
-        opsUnknown: this.unknownWrites,
-        recoveredIn: this.liveness.doneAt === null ? -1 : this.liveness.doneAt - this.healedAt,
-        linearizabilitySteps: this.linearizabilitySteps,
+        faults: { ...this.faults },
+        leaders: this.observer.checks.leaderCount,
+        committed: this.observer.checks.committedCount,
+        opsOk: w.ok,
+        opsUnknown: w.unknown,
+        refusals: w.refusals,
+        reads: w.reads,
+        recoveredIn: this.recoveredIn,
+        partial: this.partial && {
+          topology: this.partial.topology,
+          electable: this.partial.electableAt !== null,
+          recoveredIn: this.partial.recoveredIn,
+        },
+        linearizabilitySteps: w.checkSteps,
       },
     };
   }
 
-  // ---- trace -------------------------------------------------------------------------
-
-  private note(text: string): void {
-    this.trace.push(`t=${this.queue.now} ${text}`);
-    if (this.trace.length > this.traceLines * 2) this.trace.splice(0, this.trace.length - this.traceLines);
+  /** Keeps the first violation, wherever it was thrown (inside the driver too: it would only log it). */
+  private fail(error: unknown): void {
+    if (this.violation !== null) return;
+    this.violation =
+      error instanceof Violation
+        ? error
+        : new Violation(
+            'simulatorThrew',
+            error instanceof Error ? (error.stack ?? error.message) : String(error),
+          );
+    this.trace.note(`VIOLATION ${this.violation.message}`);
+    this.done = true;
   }
 
-  // ---- setup and nodes ------------------------------------------------------------------
-
-  private setup(): void {
-    for (const id of this.ids) {
-      const node: SimNode = {
-        id,
-        up: false,
-        life: 0,
-        core: null,
-        storage: new SimStorage(),
-        fsm: new SimFsm(),
-        appliedTerm: 0,
-        config: { voters: this.initialIds, learners: [] },
-        configContext: {},
-        busy: null,
-        logBase: 0,
-        logBaseTerm: 0,
-        log: [],
-        commitSeen: 0,
-        proposals: new Map(),
-        reads: new Map(),
-        tickPeriod: TICK - 1 + this.prng.int(3),
-      };
-      this.nodes.set(id, node);
-      this.start(node);
+  /** Runs an observation: a Violation thrown inside the driver's own code path must still end the run. */
+  private watch(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.fail(error);
+      throw error;
     }
-    const clients = this.options.nodes >= 5 ? 6 : 5;
-    for (let c = 0; c < clients; c++) {
-      const client: Client = { id: c, op: null, lastOk: -1 };
-      this.clients.push(client);
-      this.queue.after(this.prng.int(50), () => this.clientNext(client));
-    }
-    this.queue.after(this.chaos.faultEvery, () => this.fault());
-    this.queue.at(this.chaosTime, () => this.heal());
   }
 
-  private start(node: SimNode): void {
-    const persisted = node.storage.isEmpty() ? undefined : node.storage.load();
-    const config: RaftConfig = {
-      ...this.coreConfig,
-      id: node.id,
-      // Like etcd's --initial-cluster: every node, a joining one too, boots with the initial
-      // members, so a joiner replaying the log from index 1 computes the right configuration.
-      initialVoters: this.bootVoters(node.id),
-      prng: new SeededPrng(this.prng.int(2 ** 31)),
+  // ---- machines and nodes --------------------------------------------------------------------
+
+  private start(host: Host): void {
+    host.up = true;
+    const life = host.life;
+    const disk = host.disk;
+    disk.hooks = {
+      delay: () => (this.chaos.diskMax === 0 ? 0 : this.prng.int(this.chaos.diskMax + 1)),
+      schedule: (delay, done) => this.queue.after(delay, () => host.run(life, done)),
+      onIssue: (write) => this.watch(() => this.observer.issued(host, write)),
+      onDurable: (write, before) => this.watch(() => this.observer.durable(host, write, before)),
     };
-    node.life++;
-    node.up = true;
-    node.busy = null;
-    node.fsm = new SimFsm();
-    node.appliedTerm = 0;
-    node.config = { voters: this.bootVoters(node.id), learners: [] };
-    node.configContext = {};
-    const snap = node.storage.snapshot;
-    if (snap) {
-      node.fsm.restore(snap.data, snap.meta.index);
-      node.appliedTerm = snap.meta.term;
-      node.config = snap.meta.config;
-      node.configContext = { ...snap.meta.configContext };
-    }
-    node.logBase = snap?.meta.index ?? 0;
-    node.logBaseTerm = snap?.meta.term ?? 0;
-    node.log = node.storage.entries.slice();
-    node.commitSeen = node.storage.hardState?.commit ?? 0;
-    node.core = this.factory(config, persisted);
-    const life = node.life;
-    this.note(
-      `${node.id} starts (life ${life}) from ${persisted ? `hs=${JSON.stringify(persisted.hardState)} snap=${snap?.meta.index ?? 0} entries=${persisted.entries.length}` : 'nothing'}`,
+    const bootAlone = this.options.joinerBootsAlone === true && !this.initialIds.includes(host.id);
+    const factory =
+      this.options.core ??
+      ((config, persisted) => (persisted ? new RaftCore(config, persisted) : new RaftCore(config)));
+    const driver = this.options.driver ?? RaftNode;
+    this.observer.started(host);
+    this.trace.note(
+      `${host.id} starts (life ${life}) from ${disk.isEmpty() ? 'nothing' : `hs=${JSON.stringify(disk.hardState)} snap=${disk.snapshot?.meta.index ?? 0} last=${disk.lastIndex}`}`,
     );
-    this.afterStep(node, 'restart');
-    this.pump(node);
-    this.queue.after(this.prng.int(node.tickPeriod) + 1, () => this.tick(node, life));
+    void driver
+      .start<ShopCommand, ShopResult, PrintShop>({
+        id: host.id,
+        initialVoters: bootAlone ? [host.id] : this.initialIds,
+        storage: disk,
+        transport: new SimTransport(host, life, (_from, messages) => this.send(host, messages)),
+        clock: host.clock(),
+        tickMs: TICK_MS,
+        electionTicks: ELECTION_TICKS,
+        heartbeatTicks: 1,
+        preVote: this.config.preVote,
+        checkQuorum: this.config.checkQuorum,
+        maxClockDrift: this.config.checkQuorum ? MAX_CLOCK_DRIFT : null,
+        maxEntriesPerAppend: this.config.maxEntriesPerAppend,
+        maxInflightAppends: this.config.maxInflightAppends,
+        snapshotEvery: this.config.snapshotEvery,
+        proposalTimeoutMs: 400,
+        readTimeoutMs: 400,
+        seed: this.prng.int(2 ** 31),
+        core: (config, persisted) => {
+          const core = factory(
+            { ...config, logger: (event, fields) => this.trace.core(host.id, event, fields) },
+            persisted,
+          );
+          host.core = core;
+          if (persisted) this.observer.restoredLog(host, persisted.entries);
+          return core;
+        },
+        stateMachine: () =>
+          new ObservedShop((command, meta, result) =>
+            this.watch(() => {
+              this.observer.applied(host, meta, `cmd ${commandText(command)}`);
+              this.workload.appliedCommand(command, meta.index, meta.term, result);
+            }),
+          ),
+        codec: printShopCodec,
+        describe: describeCommand,
+        listeners: {
+          applied: (e) => {
+            if (e.type !== 'config') return;
+            const change = e.payload as ConfChange;
+            this.watch(() => this.observer.applied(host, e, `config ${change.kind} ${change.node}`, change));
+          },
+          role: (c) =>
+            this.trace.note(`${host.id} is ${c.role} of term ${c.term} (leader ${c.leader ?? '-'})`),
+        },
+      })
+      .then(
+        (node) => {
+          if (host.life !== life || !host.up) return;
+          host.node = node;
+          host.dirty = true;
+        },
+        (error: unknown) => this.fail(error),
+      );
   }
 
-  private bootVoters(id: NodeId): readonly NodeId[] {
-    return this.options.joinerBootsEmpty && !this.initialIds.includes(id) ? [] : this.initialIds;
+  private crash(host: Host, why: string): void {
+    if (!host.up) return;
+    const life = host.life;
+    this.trace.note(`${host.id} CRASHES (${why})`);
+    host.crash((entries) => (this.prng.next() < this.chaos.tearRate ? this.prng.int(entries) : null));
+    this.workload.crashed(host, life);
   }
 
-  private tick(node: SimNode, life: number): void {
-    if (node.life !== life || !node.up) return;
-    node.core!.tick();
-    this.afterStep(node, 'tick');
-    this.pump(node);
-    this.queue.after(node.tickPeriod, () => this.tick(node, life));
+  private send(host: Host, messages: readonly Message[]): void {
+    this.watch(() => this.observer.sent(host, messages));
+    if (this.options.traceMessages) for (const m of messages) this.trace.message(m);
+    this.network.send(messages);
   }
 
-  private deliver(message: Message): boolean {
-    const node = this.nodes.get(message.to);
-    if (!node || !node.up) return false;
-    if (this.options.traceMessages) this.note(`${message.from}->${message.to} ${describeMessage(message)}`);
-    node.core!.step(message);
-    this.afterStep(node, message.type);
-    this.pump(node);
+  private deliver(m: Message): boolean {
+    const host = this.hosts.find((h) => h.id === m.to);
+    if (!host?.up) return false;
+    host.run(host.life, () => host.inbox?.(m));
     return true;
   }
 
-  private crash(node: SimNode, why: string): void {
-    if (!node.up) return;
-    this.stats.crashes++;
-    this.note(
-      `${node.id} CRASHES (${why}); ${node.busy ? 'an unpersisted Ready is lost' : 'nothing in flight'}`,
-    );
-    node.up = false;
-    node.life++;
-    node.core = null;
-    node.storage.crash(this.prng.next() < 0.5);
-    node.busy = null;
-    for (const p of node.proposals.values()) if (p.op) this.finish(p.op, 'unknown');
-    node.proposals.clear();
-    for (const r of node.reads.values()) this.finish(r.op, 'failed');
-    node.reads.clear();
-  }
-
-  // ---- the driver loop (as src/node does it) --------------------------------------------
-
-  private pump(node: SimNode): void {
-    if (!node.up || node.busy !== null) return;
-    const core = node.core!;
-    if (!core.hasReady()) return;
-    const ready = core.ready();
-    node.busy = ready;
-    if (this.options.traceMessages) this.note(`${node.id} takes a Ready: ${describeReady(ready)}`);
-    this.checkReadyEntries(node, ready);
-    if (ready.softState) {
-      this.note(
-        `${node.id} is ${ready.softState.role} of term ${ready.softState.term} (leader ${ready.softState.leader ?? '-'})`,
-      );
-      if (ready.softState.role === 'leader') this.maybeStrike(node, this.chaos.strikeOnElected, 3);
-    }
-    const life = node.life;
-    const diskDelay = this.chaos.diskMax === 0 ? 0 : this.prng.int(this.chaos.diskMax + 1);
-    this.queue.after(diskDelay, () => this.finishReady(node, life, ready));
-  }
-
-  /** Log matching, as entries enter the node's log. */
-  private checkReadyEntries(node: SimNode, ready: Ready): void {
-    if (ready.snapshot) {
-      node.logBase = ready.snapshot.meta.index;
-      node.logBaseTerm = ready.snapshot.meta.term;
-      node.log = [];
-    }
-    const first = ready.entries[0];
-    if (!first) return;
-    const last = node.logBase + node.log.length;
-    if (first.index > last + 1)
-      throw new Violation(
-        'assertLogMatching',
-        `${node.id}'s Ready entries start at ${first.index} but its log ends at ${last}`,
-      );
-    if (first.index <= node.logBase)
-      throw new Violation(
-        'assertLogMatching',
-        `${node.id}'s Ready entries start at ${first.index}, inside its snapshot (${node.logBase})`,
-      );
-    node.log.length = first.index - node.logBase - 1;
-    for (const e of ready.entries) {
-      const prevIndex = e.index - 1;
-      const prevTerm =
-        prevIndex === node.logBase ? node.logBaseTerm : node.log[prevIndex - node.logBase - 1]?.term;
-      if (e.index !== node.logBase + node.log.length + 1)
-        throw new Violation(
-          'assertLogMatching',
-          `${node.id}'s Ready entries are not contiguous at ${e.index}`,
-        );
-      this.checks.assertLogMatching(node.id, e, prevTerm);
-      node.log.push(e);
+  private afterEvent(): void {
+    for (const host of this.hosts) {
+      if (!host.dirty) continue;
+      host.dirty = false;
+      const failure = host.node?.failure();
+      if (failure)
+        throw new Violation('nodeFailed', `${host.id} stopped: ${failure.stack ?? failure.message}`);
+      const step = this.observer.afterStep(host);
+      if (step.elected) this.maybeStrike(host, this.chaos.strikeOnElected);
+      if (step.committed === 'earlier-term') this.maybeStrike(host, this.chaos.strikeOnOldCommit);
+      else if (step.committed === 'current') this.maybeStrike(host, this.chaos.strikeOnCommit);
     }
   }
 
-  private finishReady(node: SimNode, life: number, ready: Ready): void {
-    if (node.life !== life || !node.up) return;
-    const core = node.core!;
-    // 1. persist
-    const before = node.storage.hardState;
-    node.storage.persist(ready);
-    if (ready.hardState) {
-      this.checks.assertCommitMonotonic(
-        node.id,
-        ready.hardState.commit,
-        before?.commit ?? 0,
-        'persisted hard state',
-      );
-      this.checks.assertDurableVote(node.id, before, ready.hardState);
-    }
-    // 2. send
-    for (const m of ready.messages) this.checks.assertDurableBeforeSend(node.id, m, node.storage);
-    this.network.send(ready.messages);
-    // 3. restore, then apply
-    if (ready.snapshot) this.restoreSnapshot(node, ready.snapshot);
-    for (const e of ready.committedEntries) this.applyEntry(node, e);
-    for (const rs of ready.readStates) {
-      const r = node.reads.get(rs.context);
-      if (!r) continue;
-      if (rs.index < 0) {
-        node.reads.delete(rs.context);
-        this.finish(r.op, 'failed');
-      } else r.index = rs.index;
-    }
-    this.serveReads(node);
-    // 4. advance
-    core.advance(ready);
-    node.busy = null;
-    this.afterStep(node, 'advance');
-    this.pump(node);
+  private leader(): Host | null {
+    const leaders = this.hosts.filter((h) => h.up && h.node?.isLeader());
+    return leaders[this.prng.int(leaders.length)] ?? null;
   }
 
-  private restoreSnapshot(node: SimNode, snapshot: Snapshot): void {
-    const meta = snapshot.meta;
-    if (meta.index < node.fsm.applied)
-      throw new Violation(
-        'assertStateMachineSafety',
-        `${node.id} was told to restore a snapshot at ${meta.index} below its applied index ${node.fsm.applied}`,
-      );
-    this.checks.recordSnapshot(node.id, meta.index, meta.term, node.core!.status().term);
-    node.fsm.restore(snapshot.data, meta.index);
-    node.appliedTerm = meta.term;
-    node.config = meta.config;
-    node.configContext = { ...meta.configContext };
-    for (const [index, p] of node.proposals) {
-      if (index > meta.index) continue;
-      node.proposals.delete(index);
-      if (p.op) this.finish(p.op, 'unknown');
-    }
-    this.stats.snapshotsInstalled++;
-    this.note(`${node.id} restores a snapshot at ${meta.index}:${meta.term}`);
-  }
-
-  private applyEntry(node: SimNode, e: Entry): void {
-    this.checks.assertStateMachineSafety(node.id, e);
-    let command: SimCommand | null = null;
-    if (e.type === 'command') {
-      command = decodeCommand(e.data);
-      if (!this.firstApplied.has(command.id)) this.firstApplied.set(command.id, this.queue.now);
-    } else if (e.type === 'config') this.applyConfig(node, e.change);
-    try {
-      node.fsm.apply(e.index, command);
-    } catch (error) {
-      throw new Violation('assertStateMachineSafety', `${node.id}: ${(error as Error).message}`);
-    }
-    node.appliedTerm = e.term;
-    const p = node.proposals.get(e.index);
-    if (p) {
-      node.proposals.delete(e.index);
-      if (p.term === e.term) {
-        const status = node.core!.status();
-        this.checks.recordAcked(e.index, e.term, status.term);
-        if (p.op) {
-          if (command && command.op !== 'probe' && command.id !== p.op.id)
-            throw new Violation(
-              'assertStateMachineSafety',
-              `${node.id} applied op ${command.id} where it proposed op ${p.op.id} at ${e.index}:${e.term}`,
-            );
-          this.finish(p.op, 'ok');
-        } else if (this.isProbe(node, e)) {
-          this.liveness.acked = true;
-          this.note(`liveness probe ${e.index}:${e.term} committed on ${node.id}`);
-        }
-      } else if (p.op) {
-        this.finish(p.op, 'failed');
-      }
-    }
-  }
-
-  private applyConfig(node: SimNode, change: ConfChange): void {
-    const voters = node.config.voters.filter((id) => id !== change.node);
-    const learners = node.config.learners.filter((id) => id !== change.node);
-    const wasVoter = node.config.voters.includes(change.node);
-    const wasLearner = node.config.learners.includes(change.node);
-    if (change.kind === 'add-learner') (wasVoter ? voters : learners).push(change.node);
-    else if (change.kind === 'promote') {
-      if (wasVoter || wasLearner) voters.push(change.node);
-    }
-    node.config = { voters, learners };
-    if (change.kind === 'remove') delete node.configContext[change.node];
-    else if (change.context !== undefined) node.configContext[change.node] = change.context;
-  }
-
-  private serveReads(node: SimNode): void {
-    for (const [ctx, r] of node.reads) {
-      if (r.index === null || r.index > node.fsm.applied) continue;
-      node.reads.delete(ctx);
-      r.op.output = node.fsm.read(r.op.key);
-      this.finish(r.op, 'ok');
-    }
-  }
-
-  // ---- checks after every step ----------------------------------------------------------
-
-  private afterStep(node: SimNode, what: string): void {
-    const core = node.core!;
-    const s = core.status();
-    this.checks.assertElectionSafety(node.id, s.role, s.term);
-    this.checks.assertCommitMonotonic(node.id, s.commit, node.commitSeen, what);
-    if (s.commit > node.commitSeen) {
-      const from = Math.max(node.commitSeen, s.snapshotIndex);
-      if (from < s.commit) {
-        const entries = core.entriesAfter(from, s.commit - from);
-        if (entries === 'compacted')
-          throw new Violation(
-            'assertCommitMonotonic',
-            `${node.id} cannot show its committed entries after ${from} (compacted)`,
-          );
-        if (entries.length !== s.commit - from || entries[0]?.index !== from + 1)
-          throw new Violation(
-            'assertCommitMonotonic',
-            `${node.id} has commit ${s.commit} but holds entries ${entries[0]?.index ?? '-'}..${entries[entries.length - 1]?.index ?? '-'} after ${from}`,
-          );
-        for (const e of entries) this.checks.recordCommitted(node.id, e, s.term);
-        if (s.role === 'leader') {
-          // A leader committing entries of earlier terms is the moment of Figure 8.
-          const old = entries.some((e) => e.term < s.term);
-          this.maybeStrike(node, old ? this.chaos.strikeOnOldCommit : this.chaos.strikeOnCommit, 3);
-        }
-      }
-      node.commitSeen = s.commit;
-    }
-    if (s.role === 'leader') {
-      const termAt = this.termReader(core, s.snapshotIndex, s.lastIndex);
-      this.checks.assertLeaderCompleteness(node.id, s.term, termAt);
-      this.checks.assertAckedInLeaders(node.id, s.term, termAt);
-    }
-  }
-
-  private termReader(core: RaftCore, snapshotIndex: LogIndex, lastIndex: LogIndex): TermAt {
-    let entries: readonly Entry[] | null = null;
-    return (index) => {
-      if (index <= snapshotIndex) return 'compacted';
-      if (index > lastIndex) return undefined;
-      if (entries === null) {
-        const got = core.entriesAfter(snapshotIndex, lastIndex - snapshotIndex);
-        entries = got === 'compacted' ? [] : got;
-      }
-      return entries[index - snapshotIndex - 1]?.term;
-    };
-  }
-
-  // ---- clients ---------------------------------------------------------------------------
-
-  private clientNext(client: Client): void {
-    if (client.op !== null) return;
-    const roll = this.prng.next();
-    const key = KEYS[this.prng.int(KEYS.length)]!;
-    const kind: ClientOp['kind'] = roll < 0.4 ? 'read' : key === 'c' ? 'add' : 'write';
-    const op: ClientOp = {
-      id: ++this.opSeq,
-      client: client.id,
-      key,
-      kind,
-      value: kind === 'write' ? ++this.valueSeq : 1,
-      call: this.queue.now,
-      ret: Infinity,
-      output: null,
-      status: 'pending',
-    };
-    const node = this.chooseNode();
-    if (!node) {
-      this.retryLater(client);
-      return;
-    }
-    const core = node.core!;
-    try {
-      if (kind === 'read' && this.options.localReads) {
-        // The driver bug: answer from local state at once (no ReadIndex round, no leader check).
-        client.op = op;
-        this.ops.push(op);
-        op.output = node.fsm.read(key);
-        this.finish(op, 'ok');
-        return;
-      } else if (kind === 'read') {
-        const ctx = `r${op.id}`;
-        core.readIndex(ctx);
-        node.reads.set(ctx, { op, index: null });
-      } else {
-        const command: SimCommand =
-          kind === 'write'
-            ? { op: 'write', key, value: op.value, id: op.id }
-            : { op: 'add', key, delta: 1, id: op.id };
-        const { index, term } = core.propose(encodeCommand(command));
-        this.track(node, index, term, op);
-        // An entry only its leader holds, when the leader goes away: step one of Figure 8.
-        this.maybeStrike(node, this.chaos.strikeOnPropose, 3);
-      }
-    } catch (error) {
-      if (error instanceof NotLeaderError || error instanceof ProposalDroppedError) {
-        this.afterStep(node, 'refused');
-        this.retryLater(client);
-        return;
-      }
-      throw error;
-    }
-    client.op = op;
-    this.ops.push(op);
-    this.afterStep(node, `client ${kind}`);
-    this.pump(node);
-    this.queue.after(CLIENT_TIMEOUT, () => {
-      if (op.status === 'pending') {
-        for (const n of this.nodes.values()) {
-          const ctx = `r${op.id}`;
-          n.reads.delete(ctx);
-        }
-        this.finish(op, op.kind === 'read' ? 'failed' : 'unknown');
-      }
-    });
-  }
-
-  /**
-   * A proposal awaits its entry's apply. An earlier proposal at the same index was truncated
-   * from this node's log, but another node may still hold it and commit it: its outcome is unknown.
-   */
-  private track(node: SimNode, index: LogIndex, term: Term, op: ClientOp | null): void {
-    const earlier = node.proposals.get(index);
-    if (earlier?.op) this.finish(earlier.op, 'unknown');
-    node.proposals.set(index, { term, op });
-  }
-
-  private chooseNode(): SimNode | null {
-    const up = [...this.nodes.values()].filter((n) => n.up);
-    if (up.length === 0) return null;
-    if (this.prng.next() < 0.75) {
-      const leaders = up.filter((n) => n.core!.status().role === 'leader');
-      if (leaders.length > 0) return leaders[this.prng.int(leaders.length)]!;
-    }
-    return up[this.prng.int(up.length)]!;
-  }
-
-  private retryLater(client: Client): void {
-    this.queue.after(10 + this.prng.int(40), () => this.clientNext(client));
-  }
-
-  private isProbe(node: SimNode, e: Entry): boolean {
-    const probe = this.liveness.probe;
-    return (
-      probe !== null &&
-      probe.node === node.id &&
-      probe.life === node.life &&
-      probe.index === e.index &&
-      probe.term === e.term
-    );
-  }
-
-  private finish(op: ClientOp, status: Exclude<OpStatus, 'pending'>): void {
-    if (op.status !== 'pending') return;
-    op.status = status;
-    if (status === 'ok') op.ret = this.queue.now;
-    const client = this.clients[op.client]!;
-    if (status === 'ok') client.lastOk = this.queue.now;
-    if (client.op === op) {
-      client.op = null;
-      this.queue.after(this.prng.int(30), () => this.clientNext(client));
-    }
-  }
-
-  // ---- faults ----------------------------------------------------------------------------
+  // ---- faults ----------------------------------------------------------------------------------
 
   private fault(): void {
-    if (this.healed) return;
-    const p = this.prng;
-    const all = [...this.nodes.values()];
-    const up = all.filter((n) => n.up);
-    const leader = up.find((n) => n.core!.status().role === 'leader') ?? null;
-    const c = this.chaos;
-    const weights: [string, number][] = [
-      ['crash', c.crashWeight],
-      ['partition', c.partitionWeight],
-      ['heal', 1],
-      ['transfer', 1],
-      ['compact', 2],
-      ['membership', 1],
-      ['network', 1],
-    ];
-    let r = p.next() * weights.reduce((s, [, w]) => s + w, 0);
-    let action = 'crash';
-    for (const [name, w] of weights) {
+    if (!this.faulting) return;
+    const weights = this.chaos.weights;
+    let r = this.prng.next() * weights.reduce((s, [, w]) => s + w, 0);
+    let kind: FaultKind = 'crash';
+    for (const [k, w] of weights) {
       r -= w;
       if (r < 0) {
-        action = name;
+        kind = k;
         break;
       }
     }
-    switch (action) {
-      case 'crash': {
-        const victim = leader && p.next() < c.leaderBias ? leader : up[p.int(up.length)];
-        if (victim) {
-          this.crash(victim, 'fault');
-          const life = victim.life;
-          this.queue.after(5 + p.int(c.maxDowntime), () => {
-            if (!this.healed && victim.life === life && !victim.up) this.start(victim);
-          });
-        }
-        break;
-      }
-      case 'partition': {
-        this.stats.partitions++;
-        this.network.healAll();
-        const kind = p.next() < c.leaderBias / 2 ? 0 : 1 + p.int(2);
-        if (kind === 0 && leader) {
-          const others = this.ids.filter((id) => id !== leader.id);
-          this.network.partition([[leader.id], others]);
-        } else if (kind === 1) {
-          const shuffled = this.shuffle(this.ids);
-          const cut = 1 + p.int(shuffled.length - 1);
-          this.network.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
-        } else {
-          for (let i = 0; i < 1 + p.int(3); i++) {
-            const a = this.ids[p.int(this.ids.length)]!;
-            const b = this.ids[p.int(this.ids.length)]!;
-            if (a !== b) this.network.block(a, b);
-          }
-        }
-        this.note(`partition: ${this.network.describePartitions()}`);
-        break;
-      }
-      case 'heal':
-        this.network.healAll();
-        for (const n of all) {
-          if (!n.up && p.next() < 0.5) this.start(n);
-        }
-        this.note('network healed');
-        break;
-      case 'transfer':
-        if (leader) {
-          const voters = leader.core!.status().config.voters.filter((id) => id !== leader.id);
-          const target = voters[p.int(voters.length)];
-          if (target) {
-            this.stats.transfers++;
-            this.note(`${leader.id} transfers leadership to ${target}`);
-            this.call(leader, 'transfer', (core) => core.transferLeadership(target));
-          }
-        }
-        break;
-      case 'compact': {
-        const n = up[p.int(up.length)];
-        if (n) this.compact(n);
-        break;
-      }
-      case 'membership':
-        if (leader) this.changeMembership(leader);
-        break;
-      case 'network': {
-        const calm = p.next() < 0.5;
-        this.network.profile = calm
-          ? reliableNetwork
-          : {
-              ...c.profile,
-              dropRate: Math.min(0.5, c.profile.dropRate * 3 + 0.05),
-              maxDelay: c.profile.maxDelay * 2,
-            };
-        this.note(`network ${calm ? 'calm' : 'storm'}`);
-        this.queue.after(100 + p.int(400), () => {
-          if (!this.healed) this.network.profile = c.profile;
+    faultHandlers[kind](this.faultTarget());
+    this.queue.after(this.chaos.faultEvery / 2 + this.prng.int(this.chaos.faultEvery), () => this.fault());
+  }
+
+  private faultTarget(): FaultTarget {
+    return {
+      prng: this.prng,
+      network: this.network,
+      hosts: this.hosts,
+      initialIds: this.initialIds,
+      leaderBias: this.chaos.leaderBias,
+      maxDowntime: this.chaos.maxDowntime,
+      profile: () => this.chaos.profile,
+      leader: () => this.leader(),
+      crash: (host, why) => this.crash(host, why),
+      restartLater: (host, delay) => {
+        const life = host.life;
+        this.queue.after(delay, () => {
+          if (this.faulting && host.life === life && !host.up) this.start(host);
         });
-        break;
-      }
-    }
-    this.queue.after(Math.max(1, c.faultEvery / 2 + p.int(c.faultEvery)), () => this.fault());
+      },
+      pause: (host, duration) => {
+        const life = host.life;
+        host.pause();
+        this.trace.note(`${host.id} PAUSED for ${duration}`);
+        this.queue.after(duration, () => {
+          if (host.life === life && host.paused) {
+            host.resume();
+            this.trace.note(`${host.id} resumes`);
+          }
+        });
+      },
+      note: (text) => this.trace.note(text),
+      count: (kind) => {
+        this.faults[kind] = (this.faults[kind] ?? 0) + 1;
+      },
+    };
   }
 
   /**
-   * Faults aimed at the dangerous moments (hostile runs only): just after a node won an election
-   * (its no-op not yet replicated), just after a leader accepted a proposal (only it holds the
-   * entry), and just after a leader's commit index moved, above all over entries of earlier terms
-   * (followers not yet told). Mostly an isolation, which also drops what is in flight.
+   * Faults aimed at the dangerous moments (hostile runs only): just after a node won an election,
+   * just after a leader accepted a proposal, just after its commit index moved (above all over
+   * entries of earlier terms). Mostly an isolation, which also drops what is in flight.
    */
-  private maybeStrike(node: SimNode, chance: number, within: number): void {
-    if (this.healed || chance === 0 || this.prng.next() >= chance) return;
-    const life = node.life;
+  private maybeStrike(host: Host, chance: number): void {
+    if (!this.faulting || chance === 0 || this.prng.next() >= chance) return;
+    const life = host.life;
     const isolate = this.prng.next() < 0.75;
-    this.queue.after(this.prng.int(within), () => {
-      if (this.healed || node.life !== life || !node.up) return;
+    this.queue.after(this.prng.int(3), () => {
+      if (!this.faulting || host.life !== life || !host.up) return;
       if (isolate) {
         this.network.healAll();
-        this.network.partition([[node.id], this.ids.filter((id) => id !== node.id)]);
-        this.stats.partitions++;
-        this.note(`strike: ${node.id} isolated`);
+        this.network.partition([[host.id], this.hosts.map((h) => h.id).filter((id) => id !== host.id)]);
+        this.trace.note(`strike: ${host.id} isolated`);
         const epoch = this.network.epoch;
         this.queue.after(100 + this.prng.int(300), () => {
-          if (!this.healed && this.network.epoch === epoch) {
-            this.network.healAll();
-            this.note(`strike: ${node.id} reconnected`);
-          }
+          if (this.faulting && this.network.epoch === epoch) this.network.healAll();
         });
       } else {
-        this.crash(node, 'strike');
+        this.crash(host, 'strike');
         this.queue.after(5 + this.prng.int(this.chaos.maxDowntime), () => {
-          if (!this.healed && node.life === life + 1 && !node.up) this.start(node);
+          if (this.faulting && host.life === life + 1 && !host.up) this.start(host);
         });
       }
     });
   }
 
-  private call(node: SimNode, what: string, fn: (core: RaftCore) => void): void {
-    try {
-      fn(node.core!);
-    } catch (error) {
-      if (!(error instanceof NotLeaderError || error instanceof ProposalDroppedError)) throw error;
-      this.note(`${node.id} refused ${what}: ${error.message}`);
-    }
-    this.afterStep(node, what);
-    this.pump(node);
-  }
+  // ---- liveness (liveness.ts states the two properties) ----------------------------------------------
 
-  private compact(node: SimNode): void {
-    const index = node.fsm.applied;
-    if (node.busy !== null || index <= (node.storage.snapshot?.meta.index ?? 0)) return;
-    const data = node.fsm.snapshot();
-    const meta = node.core!.compact(index, data);
-    if (meta === null) return; // the core's log already starts after `index`
-    // The core's idea of the configuration at `index` must be what the applied entries say.
-    if (meta.index !== index || meta.term !== node.appliedTerm || !sameConf(meta.config, node.config))
-      throw new Violation(
-        'assertStateMachineSafety',
-        `${node.id} compacted at ${index}:${node.appliedTerm} with config ${JSON.stringify(node.config)}, but the core's snapshot is ${meta.index}:${meta.term} with ${JSON.stringify(meta.config)}`,
-      );
-    const snapshot: Snapshot = { meta, data };
-    this.checks.recordSnapshot(node.id, index, meta.term, node.core!.status().term);
-    node.storage.saveSnapshot(snapshot);
-    this.stats.compactions++;
-    this.note(`${node.id} compacts its log up to ${index}:${node.appliedTerm}`);
-    this.afterStep(node, 'compact');
-    this.pump(node);
-  }
-
-  private changeMembership(leader: SimNode): void {
-    const p = this.prng;
-    const conf = leader.core!.status().config;
-    const outside = this.ids.filter((id) => !conf.voters.includes(id) && !conf.learners.includes(id));
-    const minVoters = this.options.nodes >= 5 ? 3 : 2;
-    let change: ConfChange | null = null;
-    if (conf.learners.length > 0 && p.next() < 0.7)
-      change = { kind: 'promote', node: conf.learners[p.int(conf.learners.length)]! };
-    else if (outside.length > 0 && p.next() < 0.6)
-      change = { kind: 'add-learner', node: outside[p.int(outside.length)]!, context: `addr-${p.int(1000)}` };
-    else if (conf.voters.length > minVoters)
-      change = { kind: 'remove', node: conf.voters[p.int(conf.voters.length)]! };
-    else if (conf.learners.length > 0)
-      change = { kind: 'remove', node: conf.learners[p.int(conf.learners.length)]! };
-    if (!change) return;
-    this.stats.confChanges++;
-    const c = change;
-    this.note(`${leader.id} proposes ${c.kind} ${c.node}`);
-    this.call(leader, `conf change ${c.kind} ${c.node}`, (core) => {
-      const { index, term } = core.proposeConfChange(c);
-      this.track(leader, index, term, null);
-    });
-  }
-
-  private shuffle<T>(xs: readonly T[]): T[] {
-    const out = xs.slice();
-    for (let i = out.length - 1; i > 0; i--) {
-      const j = this.prng.int(i + 1);
-      [out[i], out[j]] = [out[j]!, out[i]!];
-    }
-    return out;
-  }
-
-  // ---- liveness ----------------------------------------------------------------------------
-
-  private heal(): void {
-    this.healed = true;
-    this.healedAt = this.queue.now;
+  /**
+   * Property 2: faults stop, every machine runs, the logs converge on a healed, reliable
+   * network for a few election timeouts, then a partial topology is installed and stays
+   * still. Half the time the center of a star or bridge is the highest-id voter that does not
+   * lead: the layout where a tie-break between pre-candidates could refuse the only node able
+   * to win.
+   */
+  private stillPartition(): void {
+    this.faulting = false;
     this.network.healAll();
     this.network.profile = reliableNetwork;
-    for (const n of this.nodes.values()) if (!n.up) this.start(n);
-    if (!this.coreConfig.checkQuorum && !this.coreConfig.preVote) {
-      // Without PreVote or CheckQuorum's leader lease nothing stops a removed member that never
-      // learnt of its removal from deposing leaders forever (dissertation §4.2.3): shut such
-      // nodes down, as an operator scaling down would. A node counts as removed when the latest
-      // configuration (appended, maybe not yet committed: it takes effect at once) of most of the
-      // other nodes leaves it out.
-      const all = [...this.nodes.values()];
-      const configs = new Map(all.map((n) => [n.id, n.core!.status().config]));
-      for (const n of all) {
-        const others = all.filter((m) => m !== n);
-        const excluding = others.filter((m) => {
-          const conf = configs.get(m.id)!;
-          return !conf.voters.includes(n.id) && !conf.learners.includes(n.id);
-        });
-        if (excluding.length * 2 > others.length) {
-          this.crash(n, 'removed from the cluster; shut down');
-          this.retired.add(n.id);
-        }
-      }
+    for (const h of this.hosts) {
+      if (h.paused) h.resume();
+      if (!h.up) this.start(h);
     }
-    this.note('ALL FAULTS HEALED; liveness clock starts');
-    this.queue.after(TICK, () => this.checkLiveness());
+    this.queue.after(5 * ELECTION_MS, () => {
+      const topology = (['star', 'bridge', 'ring', 'halves'] as const satisfies readonly Topology[])[
+        this.prng.int(4)
+      ]!;
+      const leader = this.leader()?.id;
+      const voters = this.hosts.find((h) => h.core)?.core?.status().config.voters ?? this.initialIds;
+      const highest = [...voters]
+        .filter((id) => id !== leader)
+        .sort()
+        .at(-1);
+      const center = this.prng.next() < 0.5 ? highest : undefined;
+      const what = installTopology(this.stillTarget(), topology, center);
+      this.partial = { topology: what, since: this.queue.now, electableAt: null, recoveredIn: -1 };
+      this.trace.note(`STILL PARTIAL PARTITION: ${what}`);
+      this.queue.after(TICK_MS, () => this.checkPartial());
+    });
   }
 
-  private checkLiveness(): void {
-    const up = [...this.nodes.values()].filter((n) => n.up);
-    // A leader of the current configuration that no member has overtaken (a removed node that
-    // never learnt of its removal may campaign on with ever higher terms; it must not matter).
-    const leader = up.find((n) => {
-      const s = n.core!.status();
-      if (s.role !== 'leader' || !s.config.voters.includes(n.id)) return false;
-      return up.every(
-        (m) =>
-          (!s.config.voters.includes(m.id) && !s.config.learners.includes(m.id)) ||
-          m.core!.status().term <= s.term,
+  private stillTarget(): FaultTarget {
+    return { ...this.faultTarget(), leader: () => null };
+  }
+
+  private checkPartial(): void {
+    const partial = this.partial!;
+    if (this.probeCommitted()) {
+      partial.recoveredIn = this.queue.now - partial.since;
+      this.trace.note(
+        `partial partition: a leader committed ${partial.recoveredIn} after the layout stood still`,
       );
-    });
-    const probe = this.liveness.probe;
-    const pending =
-      probe !== null &&
-      probe.node === leader?.id &&
-      probe.life === leader.life &&
-      leader.proposals.get(probe.index)?.term === probe.term;
-    if (leader && !this.liveness.acked && !pending) {
-      // No probe yet, or its proposer lost leadership, crashed or lost the entry: propose (again) on the leader.
-      try {
-        const { index, term } = leader.core!.propose(encodeCommand({ op: 'probe', id: ++this.opSeq }));
-        this.track(leader, index, term, null);
-        this.liveness.probe = { node: leader.id, life: leader.life, index, term };
-        this.note(`liveness probe proposed on ${leader.id} at ${index}:${term}`);
-      } catch (error) {
-        if (!(error instanceof NotLeaderError || error instanceof ProposalDroppedError)) throw error;
-      }
-      this.afterStep(leader, 'probe');
-      this.pump(leader);
+      this.heal();
+      return;
     }
-    const current = this.liveness.probe;
-    if (leader && current && this.liveness.acked) {
-      const conf = leader.core!.status().config;
-      const members = [...conf.voters, ...conf.learners];
-      const lagging = members.filter(
-        (id) => !this.retired.has(id) && (this.nodes.get(id)?.fsm.applied ?? 0) < current.index,
-      );
-      const idleClients = this.clients.filter((c) => c.lastOk < this.healedAt);
-      if (lagging.length === 0 && idleClients.length === 0) {
-        this.liveness.doneAt = this.queue.now;
-        this.note(
-          `liveness: leader ${leader.id}; probe committed and applied by every member ${this.queue.now - this.healedAt} after the heal`,
+    if (partial.electableAt === null && this.leader() === null) {
+      const v = electableVoter(this.hosts, this.network);
+      if (v !== null) {
+        partial.electableAt = this.queue.now;
+        this.trace.note(
+          `partial partition: no leader, and ${v} can reach an up-to-date quorum: 20 election timeouts from now`,
         );
+      }
+    }
+    const deadline =
+      partial.electableAt === null
+        ? partial.since + 60 * ELECTION_MS
+        : partial.electableAt + 20 * ELECTION_MS;
+    if (this.queue.now >= deadline) {
+      if (partial.electableAt !== null)
+        throw new Violation(
+          'assertLiveness',
+          `no leader committed within 20 election timeouts of the still partial partition (${partial.topology}) becoming electable\n  ${this.describeNodes()}`,
+        );
+      this.heal();
+      return;
+    }
+    this.queue.after(TICK_MS, () => this.checkPartial());
+  }
+
+  /** Property 1: all faults heal. */
+  private heal(): void {
+    this.faulting = false;
+    this.healedAt = this.queue.now;
+    this.probe = null;
+    this.network.healAll();
+    this.network.profile = reliableNetwork;
+    if (!this.config.checkQuorum && !this.config.preVote) this.retireRemoved();
+    for (const h of this.hosts) {
+      if (h.paused) h.resume();
+      if (!h.up && !this.retired.has(h.id)) this.start(h);
+    }
+    this.trace.note('ALL FAULTS HEALED; liveness clock starts');
+    this.queue.after(TICK_MS, () => this.checkHealed());
+  }
+
+  /**
+   * Without PreVote or CheckQuorum's lease nothing stops a removed member that never learnt of
+   * its removal from deposing leaders for ever (dissertation §4.2.3): shut such nodes down, as an
+   * operator scaling down would. A node counts as removed when most others' configurations leave it out.
+   */
+  private retireRemoved(): void {
+    const configs = new Map(this.hosts.filter((h) => h.core).map((h) => [h.id, h.core!.status().config]));
+    for (const h of this.hosts) {
+      const others = [...configs].filter(([id]) => id !== h.id);
+      const excluding = others.filter(
+        ([, conf]) => !conf.voters.includes(h.id) && !conf.learners.includes(h.id),
+      );
+      if (excluding.length * 2 > others.length) {
+        this.crash(h, 'removed from the cluster; shut down');
+        this.retired.add(h.id);
+      }
+    }
+  }
+
+  private checkHealed(): void {
+    if (this.probeCommitted()) {
+      const probe = this.probe!;
+      const conf = probe.host.core?.status().config;
+      const members = conf ? [...conf.voters, ...conf.learners] : [];
+      const lagging = members.filter(
+        (id) => !this.retired.has(id) && !this.hosts.find((h) => h.id === id)?.node?.fsm.getPrinter(probe.id),
+      );
+      if (lagging.length === 0 && this.workload.idleSince(this.healedAt).length === 0) {
+        this.recoveredIn = this.queue.now - this.healedAt;
+        this.trace.note(
+          `liveness: probe committed and applied by every member ${this.recoveredIn} after the heal`,
+        );
+        this.done = true;
         return;
       }
     }
-    this.queue.after(TICK, () => this.checkLiveness());
+    this.queue.after(TICK_MS, () => this.checkHealed());
+  }
+
+  /** Proposes a probe on the leader (again, if its proposer lost it); true once one was acknowledged. */
+  private probeCommitted(): boolean {
+    const probe = this.probe;
+    if (probe?.acked) return true;
+    const leader = this.leader();
+    const stale = probe === null || probe.host.life !== probe.life || !probe.host.node?.isLeader();
+    if (leader?.node && stale) {
+      const id = `probe-${++this.probeSeq}`;
+      const next = { host: leader, life: leader.life, id, acked: false };
+      this.probe = next;
+      leader.node
+        .propose({
+          type: 'printer.create',
+          at: 1_700_000_000_000,
+          printer: { id, company: 'probe', model: 'probe' },
+        })
+        .then(
+          (result) => {
+            if (result.ok) next.acked = true;
+          },
+          () => {
+            // Refused, lost or timed out: propose again on whoever leads next time.
+            if (this.probe === next) this.probe = null;
+          },
+        );
+    }
+    return false;
   }
 
   private livenessFailed(): never {
-    const lines = [...this.nodes.values()].map((n) => {
-      if (!n.up) return `${n.id} down`;
-      const s = n.core!.status();
-      const progress = s.progress.map((p) => `${p.id}:${p.state} match ${p.match} next ${p.next}`).join('; ');
-      return `${n.id} ${s.role} term ${s.term} leader ${s.leader ?? '-'} commit ${s.commit} applied ${n.fsm.applied} last ${s.lastIndex} voters [${s.config.voters.join(',')}] learners [${s.config.learners.join(',')}]${progress ? ` progress ${progress}` : ''}`;
-    });
-    const idle = this.clients.filter((c) => c.lastOk < this.healedAt).map((c) => c.id);
     throw new Violation(
       'assertLiveness',
-      `${this.livenessBound} time units after all faults healed (t=${this.healedAt}): probe ${JSON.stringify(this.liveness.probe)}, clients without a completed op since: [${idle.join(',')}]\n  ${lines.join('\n  ')}`,
+      `${this.livenessBound} ms after all faults healed (at ${this.healedAt}): probe ${this.probe ? `${this.probe.id} on ${this.probe.host.id}` : 'none'}, clients without a completed op since: [${this.workload.idleSince(this.healedAt).join(',')}]\n  ${this.describeNodes()}`,
     );
   }
 
-  // ---- end of run ---------------------------------------------------------------------------
-
-  private finalChecks(): void {
-    const logs = new Map<NodeId, { first: LogIndex; entries: readonly Entry[] }>();
-    for (const n of this.nodes.values()) {
-      if (!n.up) continue;
-      const s = n.core!.status();
-      const got = n.core!.entriesAfter(s.snapshotIndex, s.lastIndex - s.snapshotIndex);
-      if (got !== 'compacted') logs.set(n.id, { first: s.snapshotIndex + 1, entries: got });
+  /** Log Matching between every pair of whole logs, at the end. */
+  private assertLogsMatch(): void {
+    const logs = new Map<NodeId, { first: number; entries: readonly Entry[] }>();
+    for (const h of this.hosts) {
+      const s = h.core?.status();
+      if (!s) continue;
+      const got = h.core!.entriesAfter(s.snapshotIndex, s.lastIndex - s.snapshotIndex);
+      if (got !== 'compacted') logs.set(h.id, { first: s.snapshotIndex + 1, entries: got });
     }
-    this.checks.assertLogMatchingFull(logs);
-    this.assertLinearizable();
+    this.observer.checks.assertLogMatchingFull(logs);
   }
 
-  /**
-   * Writes whose client never learnt the outcome are settled from the log: a command some node
-   * applied at time t took effect by t (every read that starts later must see it), so its interval
-   * ends at t; a command no node ever applied was seen by no read and is left out. A write reported
-   * lost must never have been applied.
-   */
-  private settleUnknownWrites(): void {
-    for (const op of this.ops) {
-      if (op.kind === 'read') continue;
-      const applied = this.firstApplied.get(op.id);
-      if (op.status === 'failed' && applied !== undefined)
-        throw new Violation(
-          'assertStateMachineSafety',
-          `client op ${op.id} (${op.kind} ${op.key}) was reported lost, yet some node applied it at t=${applied}`,
-        );
-      if (op.status !== 'unknown') continue;
-      this.unknownWrites++;
-      if (applied === undefined) op.status = 'failed';
-      else {
-        op.status = 'ok';
-        op.ret = applied;
-      }
-    }
+  private describeNodes(): string {
+    return this.hosts
+      .map((h) => {
+        if (!h.up || !h.core) return `${h.id} down`;
+        const s = h.core.status();
+        const progress = s.progress
+          .map((p) => `${p.id}:${p.state} match ${p.match} next ${p.next}`)
+          .join('; ');
+        return `${h.id} ${s.role} term ${s.term} leader ${s.leader ?? '-'} commit ${s.commit} applied ${s.applied} last ${s.lastIndex}:${s.lastTerm} voters [${s.config.voters.join(',')}] learners [${s.config.learners.join(',')}]${progress ? ` progress ${progress}` : ''}`;
+      })
+      .join('\n  ');
   }
-
-  private assertLinearizable(): void {
-    this.settleUnknownWrites();
-    for (const key of KEYS) {
-      const ops = this.ops.filter((o) => o.key === key && o.status === 'ok');
-      const result =
-        key === 'c'
-          ? checkLinearizable(
-              counterModel,
-              ops.map((o): Operation<CounterInput, number | null> => ({
-                client: o.client,
-                input: o.kind === 'read' ? { kind: 'read' } : { kind: 'add', delta: o.value },
-                output: o.kind === 'read' ? (o.output ?? 0) : null,
-                call: o.call,
-                ret: o.ret,
-              })),
-            )
-          : checkLinearizable(
-              registerModel,
-              ops.map((o): Operation<RegisterInput, number | null> => ({
-                client: o.client,
-                input: o.kind === 'read' ? { kind: 'read' } : { kind: 'write', value: o.value },
-                output: o.output,
-                call: o.call,
-                ret: o.ret,
-              })),
-            );
-      if (!result.ok) {
-        const history = ops.map((o): Operation<unknown, number | null> => ({
-          client: o.client,
-          input: o.kind === 'read' ? 'read' : `${o.kind} ${o.value}`,
-          output: o.output,
-          call: o.call,
-          ret: o.ret,
-        }));
-        throw new Violation(
-          'assertLinearizable',
-          `the history of key ${key} (${ops.length} ops) is not linearizable; longest linearizable prefix: ${result.longestPrefix.length} ops\n${describeHistory(history).split('\n').slice(-30).join('\n')}`,
-        );
-      }
-      this.linearizabilitySteps += result.steps;
-      if (result.gaveUp)
-        throw new Violation(
-          'assertLinearizable',
-          `the check of key ${key} (${ops.length} ops) gave up after ${result.steps} steps: shorten the scenario`,
-        );
-    }
-  }
-}
-
-function sameConf(a: ConfState, b: ConfState): boolean {
-  const same = (x: readonly NodeId[], y: readonly NodeId[]): boolean =>
-    x.length === y.length && [...x].sort().join() === [...y].sort().join();
-  return same(a.voters, b.voters) && same(a.learners, b.learners);
-}
-
-function describeMessage(m: Message): string {
-  switch (m.type) {
-    case 'append':
-      return `append t${m.term} prev ${m.prevIndex}:${m.prevTerm} entries ${m.entries.length === 0 ? '-' : `${m.entries[0]!.index}..${m.entries[m.entries.length - 1]!.index}`} commit ${m.commit}`;
-    case 'append-response':
-      return `append-response t${m.term} ${m.success ? 'ok' : 'reject'} ${m.index}${m.rejectHint ? ` hint ${m.rejectHint.hintIndex}:${m.rejectHint.conflictTerm}` : ''}`;
-    case 'vote-request':
-      return `${m.preVote ? 'pre-' : ''}vote-request t${m.term} last ${m.lastLogIndex}:${m.lastLogTerm}${m.transfer ? ' transfer' : ''}`;
-    case 'vote-response':
-      return `${m.preVote ? 'pre-' : ''}vote-response t${m.term} ${m.granted ? 'granted' : 'refused'}`;
-    case 'heartbeat':
-      return `heartbeat t${m.term} commit ${m.commit}${m.context ? ` ctx ${m.context}` : ''}`;
-    case 'heartbeat-response':
-      return `heartbeat-response t${m.term}${m.context ? ` ctx ${m.context}` : ''}`;
-    case 'snapshot':
-      return `snapshot t${m.term} at ${m.snapshot.meta.index}:${m.snapshot.meta.term} voters [${m.snapshot.meta.config.voters.join(',')}]`;
-    case 'timeout-now':
-      return `timeout-now t${m.term}`;
-    case 'read-index':
-      return `read-index t${m.term} ctx ${m.context}`;
-    case 'read-index-response':
-      return `read-index-response t${m.term} ctx ${m.context} index ${m.index}`;
-  }
-}
-
-function describeReady(rd: Ready): string {
-  const range = (es: readonly Entry[]): string =>
-    es.length === 0
-      ? '-'
-      : `${es[0]!.index}..${es[es.length - 1]!.index} (terms ${[...new Set(es.map((e) => e.term))].join(',')})`;
-  const parts = [
-    `entries ${range(rd.entries)}`,
-    `committed ${range(rd.committedEntries)}`,
-    `${rd.messages.length} messages`,
-  ];
-  if (rd.hardState) parts.push(`hs ${JSON.stringify(rd.hardState)}`);
-  if (rd.snapshot) parts.push(`snapshot ${rd.snapshot.meta.index}:${rd.snapshot.meta.term}`);
-  if (rd.readStates.length > 0) parts.push(`${rd.readStates.length} read states`);
-  return parts.join(', ');
 }
