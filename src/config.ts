@@ -32,6 +32,8 @@ export interface Config {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
+  /** Clock-rate difference between members that leader leases allow for; null: no leases. */
+  readonly maxClockDrift: number | null;
   readonly snapshotEvery: number;
   readonly logLevel: string;
   readonly kubernetes: KubernetesConfig | null;
@@ -52,6 +54,7 @@ const options = {
   'tick-ms': { type: 'string' },
   'election-ticks': { type: 'string' },
   'heartbeat-ticks': { type: 'string' },
+  'max-clock-drift': { type: 'string' },
   'snapshot-every': { type: 'string' },
   'log-level': { type: 'string' },
   k8s: { type: 'boolean' },
@@ -131,6 +134,18 @@ function ordinalOf(k: KubernetesConfig, podName: string): number {
 /** Member `i` of a StatefulSet, as a stable DNS name (never an IP). */
 export function statefulSetHost(k: KubernetesConfig, ordinal: number): string {
   return `${k.statefulSet}-${ordinal}.${k.peerService}.${k.namespace}.svc.${k.clusterDomain}`;
+}
+
+/** `off` turns leader leases off; otherwise a fraction in [0, 1) (default 0.1, see docs/api.md). */
+function clockDrift(raw: string | undefined): number | null {
+  if (raw === undefined || raw === '') return 0.1;
+  if (raw.toLowerCase() === 'off') return null;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || value >= 1)
+    throw new ConfigError(
+      `RAFT3D_MAX_CLOCK_DRIFT: expected a fraction in [0, 1) or "off", got ${JSON.stringify(raw)}`,
+    );
+  return value;
 }
 
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
@@ -222,6 +237,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     tickMs: positiveInt(pick('tick-ms', 'RAFT3D_TICK_MS'), 50, 'RAFT3D_TICK_MS'),
     electionTicks,
     heartbeatTicks,
+    maxClockDrift: clockDrift(pick('max-clock-drift', 'RAFT3D_MAX_CLOCK_DRIFT')),
     snapshotEvery: positiveInt(
       pick('snapshot-every', 'RAFT3D_SNAPSHOT_EVERY'),
       10_000,

@@ -75,6 +75,7 @@ async function run(config: Config, logger: Logger): Promise<void> {
     tickMs: config.tickMs,
     electionTicks: config.electionTicks,
     heartbeatTicks: config.heartbeatTicks,
+    maxClockDrift: config.maxClockDrift,
     snapshotEvery: config.snapshotEvery,
     apiAddresses: config.apiAddresses,
     logger,

@@ -64,3 +64,11 @@ test('kubernetes mode: a pod past the initial replicas joins with the initial co
     message: /not a pod of StatefulSet raft3d/,
   });
 });
+
+test('RAFT3D_MAX_CLOCK_DRIFT: 0.1 by default, a fraction, or off (no leader leases)', (t) => {
+  t.is(loadConfig([], {}).maxClockDrift, 0.1);
+  t.is(loadConfig([], { RAFT3D_MAX_CLOCK_DRIFT: '0.25' }).maxClockDrift, 0.25);
+  t.is(loadConfig(['--max-clock-drift', 'off'], {}).maxClockDrift, null);
+  t.throws(() => loadConfig([], { RAFT3D_MAX_CLOCK_DRIFT: '1' }), { message: /RAFT3D_MAX_CLOCK_DRIFT/ });
+  t.throws(() => loadConfig([], { RAFT3D_MAX_CLOCK_DRIFT: 'fast' }), { message: /RAFT3D_MAX_CLOCK_DRIFT/ });
+});

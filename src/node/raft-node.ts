@@ -13,6 +13,7 @@ import {
   NotLeaderError as CoreNotLeaderError,
   RaftCore,
   SeededPrng,
+  invariant,
   mustSync,
 } from '../raft/index.js';
 import type {
@@ -781,9 +782,14 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     // The core knows the configuration in force at `index` (not the latest appended one).
     const meta = this.core.compact(index, data);
     if (meta === null) {
-      // The log already starts after `index` (a leader's snapshot was installed): nothing to store.
-      if (this.snapshotMeta) return this.snapshotMeta;
-      throw new Error(`the core refused to compact at ${index} but no snapshot is known`);
+      // The log already starts after `index`: a leader's snapshot was installed while this one
+      // was being encoded (perhaps not yet handed to this loop in a Ready). Nothing to store.
+      const newer = this.core.snapshotMeta();
+      invariant(
+        newer !== null && newer.index >= index,
+        () => `the core refused to compact at ${index} but holds no newer snapshot`,
+      );
+      return newer;
     }
     // The core's log now starts after `index`: events() and status() must say so at once.
     // (A failure to store it stops the node, so nobody acts on a snapshot that is not durable.)

@@ -403,6 +403,11 @@ export class RaftCore {
     return meta;
   }
 
+  /** The latest snapshot's meta: taken here, or installed from a leader (maybe not yet handed out in a Ready). */
+  snapshotMeta(): SnapshotMeta | null {
+    return this.log.snapshot?.meta ?? null;
+  }
+
   hasReady(): boolean {
     if (this.role === 'leader' && (this.appendsPending || this.reads.hasBatch())) return true;
     return (

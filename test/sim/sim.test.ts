@@ -39,3 +39,20 @@ test('a seed replays exactly', async (t) => {
   t.deepEqual(a.stats, b.stats);
   t.deepEqual(a.trace, b.trace);
 });
+
+/** Seeds that once found a bug (kept so it stays fixed), with what they found. */
+const regressions: readonly { seed: number; nodes: number; found: string }[] = [
+  {
+    seed: 3746,
+    nodes: 3,
+    found:
+      'a local snapshot being encoded when a leader snapshot arrived stopped the node (compaction raced the install)',
+  },
+];
+
+for (const r of regressions) {
+  test(`regression seed ${r.seed} (${r.nodes} nodes): ${r.found}`, async (t) => {
+    const result = await runSimulation({ seed: r.seed, nodes: r.nodes });
+    t.is(result.violation, null, result.violation ? report(result) : '');
+  });
+}
