@@ -1,9 +1,13 @@
-// Checklist 25 on the real driver: term and vote are durable before any message that depends
-// on them leaves, and a restarted node never votes twice in a term. The transport is a
-// script (the test hands the node its messages and reads what it sends), the disk is
-// MemoryStorage, and time stands still (ManualClock), so nothing happens but what the test does.
+// The driver alone, where the Ready contract and its failure modes are decided: term and vote
+// durable before any message that depends on them (checklist 25), a broken invariant stops the
+// node, no timer outlives a refused request, the core's decisions reach the node's log. The
+// transport is a script (the test hands the node its messages and reads what it sends), the disk
+// is MemoryStorage, and time stands still (ManualClock), so nothing happens but what the test does.
 
+import { Writable } from 'node:stream';
 import test from 'ava';
+import pino from 'pino';
+import type { Logger } from 'pino';
 import { startShopNode } from '../../src/api/index.js';
 import type { ShopNode, ShopNodeOptions } from '../../src/api/index.js';
 import { PrintShop, describeCommand, printShopCodec } from '../../src/fsm/index.js';
@@ -67,6 +71,7 @@ const voteRequest = (from: NodeId, term: number): VoteRequest => ({
 async function startN3(
   storage: InspectableStorage,
   nodeClass: typeof RaftNode = RaftNode,
+  logger?: Logger,
 ): Promise<{ node: ShopNode; transport: ScriptedTransport; clock: ManualClock }> {
   const transport = new ScriptedTransport(storage);
   const clock = new ManualClock();
@@ -77,6 +82,7 @@ async function startN3(
     transport,
     clock,
     seed: 3,
+    ...(logger ? { logger } : {}),
   };
   const node =
     nodeClass === RaftNode
@@ -202,4 +208,22 @@ test('a leadership transfer the core refuses rejects at once and leaves no timer
   await flush();
   t.deepEqual(unhandled, [], 'an orphaned deadline would crash a Node process with an unhandled rejection');
   await node.stop();
+});
+
+test("the core's decisions reach the node's log at debug level (and cost nothing above it)", async (t) => {
+  const lines: { event?: string; msg?: string }[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n'))
+        if (line) lines.push(JSON.parse(line) as { event?: string });
+      done();
+    },
+  });
+  const { node, clock } = await startN3(new InspectableStorage(), RaftNode, pino({ level: 'debug' }, sink));
+  clock.advance(1100); // the election timeout fires: a PreVote round starts
+  await flush();
+  await node.stop();
+  await flush();
+  const events = lines.map((l) => l.event).filter((e) => e !== undefined);
+  t.true(events.includes('become-pre-candidate'), `core events logged: ${events.join(', ')}`);
 });
