@@ -1,7 +1,8 @@
-// The initial configuration a member bootstrapped with, kept in its data dir. The Raft core
-// treats `initialVoters` as the base configuration under every log entry, so it must never
-// change for a member once it has state: flags and env may change later (a Helm upgrade
-// that scales the StatefulSet changes RAFT3D_REPLICAS), this file does not.
+// The identity and initial configuration a member started with, kept in its data dir. The
+// Raft core treats `initialVoters` as the base configuration under every log entry, so it
+// must never change for a member once it has state; and the member id must never change
+// either: votes and acknowledgements were given under it. Flags and env may change later
+// (a Helm upgrade, a restart with other settings), this file does not.
 
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,13 +13,23 @@ export class BootstrapError extends Error {
   readonly code = 'invalid-bootstrap';
 }
 
-interface BootstrapRecord {
-  readonly version: 1;
+export interface BootstrapRecord {
+  /** The member id this data dir belongs to; null in records written before ids were kept (use the configured id). */
+  readonly id: string | null;
+  /** The configuration the member started with (the cluster's base configuration). */
   readonly voters: readonly string[];
 }
 
-/** The voters this data dir was bootstrapped with, or null if it never was. */
-export function readBootstrap(dataDir: string): string[] | null {
+interface StoredRecord {
+  readonly version: 1 | 2;
+  readonly id?: string;
+  readonly voters: readonly string[];
+}
+
+const nonEmptyString = (v: unknown): v is string => typeof v === 'string' && v !== '';
+
+/** What this data dir was started as, or null if it never was. */
+export function readBootstrap(dataDir: string): BootstrapRecord | null {
   const file = path.join(dataDir, BOOTSTRAP_FILE);
   let text: string;
   try {
@@ -35,24 +46,29 @@ export function readBootstrap(dataDir: string): string[] | null {
       `${file} is not valid JSON; restore it from a backup or move the data dir away and rejoin`,
     );
   }
-  const r = record as Partial<BootstrapRecord>;
+  const r = record as Partial<StoredRecord>;
   if (
-    r.version !== 1 ||
+    (r.version !== 1 && r.version !== 2) ||
     !Array.isArray(r.voters) ||
     r.voters.length === 0 ||
-    !r.voters.every((v) => typeof v === 'string' && v !== '')
+    !r.voters.every(nonEmptyString) ||
+    (r.id !== undefined && !nonEmptyString(r.id))
   ) {
-    throw new BootstrapError(`${file} does not hold a version 1 list of voters`);
+    throw new BootstrapError(`${file} does not hold a version 1 or 2 record (member id and voters)`);
   }
-  return [...r.voters];
+  return { id: r.version === 2 && r.id !== undefined ? r.id : null, voters: [...r.voters] };
 }
 
 /** Writes the record atomically and durably (temp file, fsync, rename, fsync dir). */
-export function writeBootstrap(dataDir: string, voters: readonly string[]): void {
+export function writeBootstrap(dataDir: string, record: BootstrapRecord): void {
   const file = path.join(dataDir, BOOTSTRAP_FILE);
   const temp = `${file}.tmp`;
-  const record: BootstrapRecord = { version: 1, voters: [...voters] };
-  writeFileSync(temp, `${JSON.stringify(record)}\n`);
+  const stored: StoredRecord = {
+    version: 2,
+    ...(record.id === null ? {} : { id: record.id }),
+    voters: [...record.voters],
+  };
+  writeFileSync(temp, `${JSON.stringify(stored)}\n`);
   const fd = openSync(temp, 'r');
   fsyncSync(fd);
   closeSync(fd);
@@ -60,29 +76,4 @@ export function writeBootstrap(dataDir: string, voters: readonly string[]): void
   const dir = openSync(dataDir, 'r');
   fsyncSync(dir);
   closeSync(dir);
-}
-
-/**
- * The base configuration to start the core with: the recorded one if this data dir was
- * bootstrapped before (a differing current setting is reported, not used), else the
- * configured one, recorded now, before the node writes anything.
- */
-export function resolveBootstrap(
-  dataDir: string,
-  configured: readonly string[],
-  warn: (message: string) => void,
-): string[] {
-  const recorded = readBootstrap(dataDir);
-  if (recorded === null) {
-    writeBootstrap(dataDir, configured);
-    return [...configured];
-  }
-  const same = recorded.length === configured.length && recorded.every((v) => configured.includes(v));
-  if (!same) {
-    warn(
-      `initial cluster setting (${configured.join(',')}) differs from the one this member bootstrapped with ` +
-        `(${recorded.join(',')}); keeping the recorded one: membership changes go through the running cluster`,
-    );
-  }
-  return recorded;
 }

@@ -17,6 +17,9 @@ import { filamentRoutes } from './filaments.js';
 import { printJobRoutes } from './print-jobs.js';
 import { eventRoutes } from './events.js';
 import { clusterRoutes } from './cluster.js';
+import { membershipRoutes } from './membership.js';
+import { OPEN_ACCESS } from './access.js';
+import type { AccessOptions } from './access.js';
 import { healthRoutes } from './health.js';
 import { openApiDocument, OPENAPI_PATH } from './openapi.js';
 import type { ShopNode } from './shop.js';
@@ -30,6 +33,7 @@ import type { ShopNode } from './shop.js';
  * - `logger`: pino logger; default `node.logger`.
  * - `forwarder`: how writes reach the leader from a follower; default a new undici-based Forwarder.
  * - `bodyLimitBytes` (64 KiB), `forwardTimeoutMs` (10 s), `sseHeartbeatMs` (15 s), `now` (Date.now).
+ * - `access`: admin token and cluster secret (default open), `admitJoin` (default: admit all).
  */
 export interface AppOptions {
   readonly node: ShopNode;
@@ -44,6 +48,10 @@ export interface AppOptions {
   readonly sseHeartbeatMs?: number;
   /** Wall clock for created_at/updated_at (ms since epoch); default Date.now. */
   readonly now?: () => number;
+  /** Admin token and cluster secret for the admin and join routes; default: open (development). */
+  readonly access?: AccessOptions;
+  /** Refuses a joining member (returns why) or admits it (null); default: admit every member. */
+  readonly admitJoin?: (id: string) => string | null;
 }
 
 export interface RouteInfo {
@@ -70,6 +78,8 @@ export function createApp(options: AppOptions): Raft3dApp {
     metrics,
     now: options.now ?? Date.now,
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
+    access: options.access ?? OPEN_ACCESS,
+    admitJoin: options.admitJoin ?? (() => null),
   };
 
   const app = express();
@@ -110,6 +120,7 @@ export function createApp(options: AppOptions): Raft3dApp {
   printJobRoutes(router, ctx);
   eventRoutes(router, ctx);
   clusterRoutes(router, ctx);
+  membershipRoutes(router, ctx);
   healthRoutes(router, ctx);
   const openApiJson = JSON.stringify(openApiDocument);
   router.get(OPENAPI_PATH, (_req, res) => {

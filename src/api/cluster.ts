@@ -4,16 +4,17 @@
 // `GET /cluster/state-hash` (sha-256 of this node's state-machine snapshot and the index it
 // reflects: equal indexes must give equal hashes on every member), `GET /cluster/backup`
 // (the state-machine snapshot as a file, after a linearizable read barrier by default; what
-// `npm run restore` turns back into a cluster).
+// `npm run restore` turns back into a cluster). Transfer, snapshot and backup are admin routes
+// (src/api/access.ts).
 
 import { createHash } from 'node:crypto';
 import type { Router } from 'express';
 import type { ApiContext } from './context.js';
-import { prepareRead, rawBody, route } from './context.js';
-import { Forwarder, LEADER_HEADER } from './forward.js';
+import { requireAdmin } from './access.js';
+import { forwardToLeader, prepareRead, route } from './context.js';
+import { LEADER_HEADER } from './forward.js';
 import { ApiError } from './problem.js';
 import { parseBody, transferInput } from './validation.js';
-import { NoLeaderError } from '../node/index.js';
 
 export function clusterRoutes(router: Router, ctx: ApiContext): void {
   router.get(
@@ -24,18 +25,12 @@ export function clusterRoutes(router: Router, ctx: ApiContext): void {
   );
   router.post(
     '/cluster/transfer-leadership',
+    requireAdmin(ctx.access, 'leadership transfer'),
     route(async (req, res) => {
       const input = req.body === undefined ? {} : parseBody(transferInput, req.body);
       const node = ctx.node;
       if (!node.isLeader()) {
-        const leader = node.leaderId();
-        if (leader === null) throw new NoLeaderError();
-        const url = node.apiAddress(leader);
-        if (url === null || Forwarder.wasForwarded(req))
-          throw new ApiError(503, 'not_leader', `this node is not the leader; the leader is ${leader}`, {
-            leader,
-          });
-        await ctx.forwarder.forward(req, res, { leader, url }, rawBody(req));
+        await forwardToLeader(ctx, req, res);
         return;
       }
       if (input.to !== undefined && !node.status().config.voters.includes(input.to)) {
@@ -62,6 +57,7 @@ export function clusterRoutes(router: Router, ctx: ApiContext): void {
   );
   router.get(
     '/cluster/backup',
+    requireAdmin(ctx.access, 'a backup'),
     route(async (req, res) => {
       if (!(await prepareRead(ctx, req, res))) return;
       const applied = ctx.node.appliedIndex();
@@ -75,6 +71,7 @@ export function clusterRoutes(router: Router, ctx: ApiContext): void {
   );
   router.post(
     '/cluster/snapshot',
+    requireAdmin(ctx.access, 'a snapshot'),
     route(async (_req, res) => {
       const meta = await ctx.node.takeSnapshot();
       res.json({ id: ctx.node.id, index: meta.index, term: meta.term });

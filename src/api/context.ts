@@ -9,6 +9,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/index.js';
 import { NoLeaderError, NotLeaderError } from '../node/index.js';
+import type { AccessOptions } from './access.js';
 import { ApiError } from './problem.js';
 import { Forwarder, LEADER_HEADER, REPLAYED_HEADER } from './forward.js';
 import { idempotencyKey, queryString, requestFingerprint } from './validation.js';
@@ -26,6 +27,10 @@ export interface ApiContext {
   readonly now: () => number;
   /** Interval of SSE heartbeat comments. */
   readonly sseHeartbeatMs: number;
+  /** Tokens the admin and join routes check (src/api/access.ts). */
+  readonly access: AccessOptions;
+  /** Why a member may not join (e.g. its StatefulSet ordinal is being scaled away), or null. */
+  readonly admitJoin: (id: string) => string | null;
 }
 
 /** Express 5 forwards rejected promises to the error handler; this only narrows types. */
@@ -60,6 +65,11 @@ function leaderTarget(ctx: ApiContext, req: Request): { leader: string; url: str
   const url = ctx.node.apiAddress(leader);
   if (url === null) throw new NotLeaderError(leader, null);
   return { leader, url };
+}
+
+/** Replays a request this node cannot serve against the leader (throws 503 when there is none). */
+export async function forwardToLeader(ctx: ApiContext, req: Request, res: Response): Promise<void> {
+  await ctx.forwarder.forward(req, res, leaderTarget(ctx, req), rawBody(req));
 }
 
 /**

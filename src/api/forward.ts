@@ -1,7 +1,7 @@
 // Leader forwarding: a write (or a leader-consistency read) that reaches a follower is
-// replayed against the leader's API with undici, keeping the body bytes, content type and
-// Idempotency-Key, and marked with a loop-protection header: a forwarded request that
-// lands on a non-leader is answered 503 instead of bouncing again.
+// replayed against the leader's API with undici, keeping the body bytes, content type,
+// Idempotency-Key and Authorization, and marked with a loop-protection header: a forwarded
+// request that lands on a non-leader is answered 503 instead of bouncing again.
 
 import { Agent, request } from 'undici';
 import type { Request, Response } from 'express';
@@ -46,6 +46,9 @@ export class Forwarder {
     if (contentType) headers['content-type'] = contentType;
     const key = req.headers['idempotency-key'];
     if (typeof key === 'string') headers['idempotency-key'] = key;
+    // Admin routes check the token on the leader too.
+    const authorization = req.headers.authorization;
+    if (typeof authorization === 'string') headers['authorization'] = authorization;
     let answer: Awaited<ReturnType<typeof request>>;
     try {
       answer = await request(new URL(req.originalUrl, target.url), {

@@ -5,7 +5,7 @@
 
 import { z } from 'zod';
 import { FILAMENT_TYPES, JOB_STATUSES } from '../fsm/index.js';
-import { filamentInput, printerInput, printJobInput, transferInput } from './validation.js';
+import { filamentInput, joinInput, printerInput, printJobInput, transferInput } from './validation.js';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 
@@ -39,7 +39,12 @@ export const EXAMPLES = {
     status: 'Queued',
   },
   transfer: { to: 'n2' },
+  join: { id: 'n2~k3f9a2', peer: '10.0.0.12:9090', api: 'http://10.0.0.12:8080' },
 } as const;
+
+/** Admin routes: `Authorization: Bearer <admin token>` (open when the node has none configured). */
+const admin: JsonObject = { security: [{ adminToken: [] }] };
+const unauthorized = (): JsonObject => problem('Missing or wrong admin token (WWW-Authenticate: Bearer)');
 
 const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: JsonObject, example?: Json): JsonObject => ({
@@ -226,6 +231,7 @@ export const openApiDocument: JsonObject = {
     },
     '/cluster/transfer-leadership': {
       post: {
+        ...admin,
         summary: 'Hand leadership to another voter (default: the most up-to-date one)',
         requestBody: { required: false, content: json(ref('TransferInput'), EXAMPLES.transfer) },
         responses: {
@@ -237,8 +243,37 @@ export const openApiDocument: JsonObject = {
             }),
           },
           '400': problem('Invalid target'),
+          '401': unauthorized(),
           '503': problem('No leader'),
           '504': problem('The transfer did not finish in time'),
+        },
+      },
+    },
+    '/cluster/join': {
+      post: {
+        security: [{ adminToken: [] }, { clusterSecret: [] }],
+        summary:
+          'Admit a member, one step per call: add it as a learner, remove its earlier incarnations, promote it once caught up',
+        requestBody: { required: true, content: json(ref('JoinInput'), EXAMPLES.join) },
+        responses: {
+          '200': {
+            description: 'The member is a voter',
+            content: json({
+              type: 'object',
+              properties: { state: { const: 'voter' }, id: { type: 'string' } },
+            }),
+          },
+          '202': {
+            description: 'A step was taken (or must wait); ask again',
+            content: json({
+              type: 'object',
+              properties: { state: { const: 'joining' }, id: { type: 'string' }, step: { type: 'object' } },
+            }),
+          },
+          '400': problem('Invalid request'),
+          '401': problem('Missing or wrong cluster secret / admin token'),
+          '403': problem('Refused: e.g. its StatefulSet ordinal is being scaled away'),
+          '503': problem('No leader, or a membership change is still in progress'),
         },
       },
     },
@@ -259,6 +294,7 @@ export const openApiDocument: JsonObject = {
     },
     '/cluster/backup': {
       get: {
+        ...admin,
         summary:
           'Download the state-machine snapshot (after a read barrier at the requested consistency); restore with npm run restore',
         parameters: [consistencyParam],
@@ -271,12 +307,14 @@ export const openApiDocument: JsonObject = {
               },
             },
           },
+          '401': unauthorized(),
           '503': problem('No leader'),
         },
       },
     },
     '/cluster/snapshot': {
       post: {
+        ...admin,
         summary: 'Snapshot the state machine on this node and compact its log',
         responses: {
           '200': {
@@ -286,6 +324,7 @@ export const openApiDocument: JsonObject = {
               properties: { id: { type: 'string' }, index: { type: 'integer' }, term: { type: 'integer' } },
             }),
           },
+          '401': unauthorized(),
         },
       },
     },
@@ -311,11 +350,20 @@ export const openApiDocument: JsonObject = {
     },
   },
   components: {
+    securitySchemes: {
+      adminToken: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'The admin token (Kubernetes: Secret key admin-token)',
+      },
+      clusterSecret: { type: 'http', scheme: 'bearer', description: 'The cluster secret members share' },
+    },
     schemas: {
       PrinterInput: requestSchema(printerInput),
       FilamentInput: requestSchema(filamentInput),
       PrintJobInput: requestSchema(printJobInput),
       TransferInput: requestSchema(transferInput),
+      JoinInput: requestSchema(joinInput),
       Printer: {
         type: 'object',
         required: ['id', 'company', 'model', 'created_at'],

@@ -83,6 +83,15 @@ export type PrintJobInput = z.output<typeof printJobInput>;
 
 export const transferInput = z.strictObject({ to: id.optional() });
 
+const MEMBER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}(~[0-9a-z]{6})?$/;
+
+/** A member asking to be admitted (POST /cluster/join): its id and where the others reach it. */
+export const joinInput = z.strictObject({
+  id: z.string().regex(MEMBER_ID, 'must be a member id, optionally with an incarnation suffix ~xxxxxx'),
+  peer: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s/]+):\d{1,5}$/, 'must be host:port'),
+  api: z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be a base URL like http://host:port'),
+});
+
 function describeIssues(error: z.ZodError): { detail: string; errors: { field: string; message: string }[] } {
   const errors = error.issues.map((issue) => {
     const field = issue.path.map(String).join('.') || '(body)';

@@ -52,7 +52,7 @@ export async function restoreMember(options: RestoreOptions): Promise<string> {
   } finally {
     await storage.close();
   }
-  writeBootstrap(options.dataDir, options.voters);
+  writeBootstrap(options.dataDir, { id: null, voters: options.voters });
   return createHash('sha256').update(data).digest('hex');
 }
 

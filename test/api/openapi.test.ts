@@ -8,7 +8,13 @@ import type { ExecutionContext } from 'ava';
 import type { z } from 'zod';
 import { appRoutes, OPENAPI_PATH } from '../../src/api/index.js';
 import { EXAMPLES, openApiDocument } from '../../src/api/openapi.js';
-import { filamentInput, printerInput, printJobInput, transferInput } from '../../src/api/validation.js';
+import {
+  filamentInput,
+  joinInput,
+  printerInput,
+  printJobInput,
+  transferInput,
+} from '../../src/api/validation.js';
 import { InProcessCluster } from '../helpers/in-process-cluster.js';
 import { get, post } from './client.js';
 
@@ -65,6 +71,7 @@ const schemas: Record<string, z.ZodType> = {
   FilamentInput: filamentInput,
   PrintJobInput: printJobInput,
   TransferInput: transferInput,
+  JoinInput: joinInput,
 };
 
 test('every example request body passes the zod schema of its route', (t) => {
@@ -81,12 +88,13 @@ test('every example request body passes the zod schema of its route', (t) => {
       checked++;
     }
   }
-  t.is(checked, 4);
+  t.is(checked, 5);
   for (const [name, schema] of [
     ['printer', printerInput],
     ['filament', filamentInput],
     ['printJob', printJobInput],
     ['transfer', transferInput],
+    ['join', joinInput],
   ] as const) {
     t.true(schema.safeParse(EXAMPLES[name]).success, name);
   }

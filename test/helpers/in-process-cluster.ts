@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApiServer, createApp, startShopNode } from '../../src/api/index.js';
 import type { Raft3dApp, ShopNode } from '../../src/api/index.js';
+import type { AccessOptions } from '../../src/api/access.js';
 import { createMetrics } from '../../src/metrics/index.js';
 import type { Metrics } from '../../src/metrics/index.js';
 import { MemoryStorage } from '../../src/storage/index.js';
@@ -28,6 +29,8 @@ export interface ClusterOptions {
   readonly sseHeartbeatMs?: number;
   /** Base of the per-node election PRNG seeds (printed by tests on failure). */
   readonly seed?: number;
+  /** Admin token and cluster secret the admin and join routes check (default: open). */
+  readonly access?: AccessOptions;
 }
 
 export interface ClusterMember {
@@ -76,6 +79,23 @@ export class InProcessCluster {
     return cluster;
   }
 
+  /**
+   * Starts a member that is not in the first configuration (a new node, or a new incarnation
+   * `n2~xxxxxx` after n2 lost its data) with an empty storage; it waits to be admitted.
+   */
+  async addMember(id: string): Promise<ClusterMember> {
+    const storage = new MemoryStorage();
+    const metrics = createMetrics({ defaultMetrics: false, labels: { node: id } });
+    const node = await this.startNode(id, storage, metrics);
+    const m: ClusterMember = { id, storage, metrics, node, app: null, server: null, url: '', running: true };
+    this.members.push(m);
+    if (this.options.http ?? true) {
+      await this.serve(m);
+      this.shareAddresses();
+    }
+    return m;
+  }
+
   private startNode(id: string, storage: MemoryStorage, metrics: Metrics): Promise<ShopNode> {
     const o = this.options;
     return startShopNode({
@@ -102,6 +122,7 @@ export class InProcessCluster {
       metrics: m.metrics,
       ...(o.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: o.bodyLimitBytes }),
       ...(o.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: o.sseHeartbeatMs }),
+      ...(o.access === undefined ? {} : { access: o.access }),
       forwardTimeoutMs: 5_000,
     });
     const server = await new Promise<Server>((resolve, reject) => {
