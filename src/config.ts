@@ -4,6 +4,8 @@
 
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import { baseOf } from './membership/incarnation.js';
+import type { InitialClusterState } from './membership/identity.js';
 
 export interface HostPort {
   readonly host: string;
@@ -16,7 +18,16 @@ export interface KubernetesConfig {
   readonly statefulSet: string;
   readonly peerService: string;
   readonly clusterDomain: string;
-  readonly replicas: number;
+  /**
+   * RAFT3D_REPLICAS: members of the first configuration, when set (tests). The chart leaves
+   * it unset: the first member to start reads spec.replicas and records the configuration in
+   * the members ConfigMap, so the pod template never changes when the cluster scales.
+   */
+  readonly replicas: number | null;
+  /** ConfigMap that records each member's current incarnation (src/k8s/member-registry.ts). */
+  readonly membersConfigMap: string;
+  /** Secret whose cluster-secret and admin-token keys the first member fills in (null: env only). */
+  readonly secretName: string | null;
 }
 
 export interface Config {
@@ -29,6 +40,10 @@ export interface Config {
   /** API base URL (`http://host:port`) of every known member, by id. */
   readonly apiAddresses: ReadonlyMap<string, string>;
   readonly clusterSecret: string | null;
+  /** Bearer token of the admin routes (null: open, development only; on Kubernetes: from the Secret). */
+  readonly adminToken: string | null;
+  /** What an empty data dir does without Kubernetes: bootstrap (`new`) or join as a new incarnation. */
+  readonly initialClusterState: InitialClusterState;
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
@@ -51,6 +66,8 @@ const options = {
   'initial-cluster': { type: 'string' },
   'api-addresses': { type: 'string' },
   'cluster-secret': { type: 'string' },
+  'admin-token': { type: 'string' },
+  'initial-cluster-state': { type: 'string' },
   'tick-ms': { type: 'string' },
   'election-ticks': { type: 'string' },
   'heartbeat-ticks': { type: 'string' },
@@ -109,20 +126,24 @@ function kubernetesConfig(env: NodeJS.ProcessEnv): KubernetesConfig {
   if (!podName || !namespace) {
     throw new ConfigError('RAFT3D_K8S: POD_NAME and POD_NAMESPACE must come from the downward API');
   }
+  const statefulSet = env['RAFT3D_STATEFULSET'] || 'raft3d';
+  const replicas = env['RAFT3D_REPLICAS'];
   const k = {
     podName,
     namespace,
-    statefulSet: env['RAFT3D_STATEFULSET'] || 'raft3d',
+    statefulSet,
     peerService: env['RAFT3D_PEER_SERVICE'] || 'raft3d-peers',
     clusterDomain: env['RAFT3D_CLUSTER_DOMAIN'] || 'cluster.local',
-    replicas: positiveInt(env['RAFT3D_REPLICAS'], 3, 'RAFT3D_REPLICAS'),
+    replicas: replicas ? positiveInt(replicas, 3, 'RAFT3D_REPLICAS') : null,
+    membersConfigMap: env['RAFT3D_MEMBERS_CONFIGMAP'] || `${statefulSet}-members`,
+    secretName: env['RAFT3D_SECRET_NAME'] || null,
   };
   ordinalOf(k, podName);
   return k;
 }
 
-/** The StatefulSet ordinal of a pod name `<sts>-<i>`. */
-function ordinalOf(k: KubernetesConfig, podName: string): number {
+/** The StatefulSet ordinal of a pod name `<sts>-<i>` (or of a member id whose base it is). */
+export function ordinalOf(k: KubernetesConfig, podName: string): number {
   const prefix = `${k.statefulSet}-`;
   const ordinal = podName.startsWith(prefix) ? Number(podName.slice(prefix.length)) : NaN;
   if (!Number.isInteger(ordinal) || ordinal < 0) {
@@ -176,7 +197,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   if (kubernetes && !clusterFlag) {
     initialCluster = new Map();
     apiAddresses = new Map();
-    for (let i = 0; i < kubernetes.replicas; i++) {
+    for (let i = 0; i < (kubernetes.replicas ?? 0); i++) {
       const host = statefulSetHost(kubernetes, i);
       initialCluster.set(`${kubernetes.statefulSet}-${i}`, `${host}:${peer.port}`);
       apiAddresses.set(`${kubernetes.statefulSet}-${i}`, `http://${host}:${api.port}`);
@@ -208,6 +229,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   if (kubernetes && !apiAddresses.has(id))
     apiAddresses.set(id, `http://${statefulSetHost(kubernetes, ordinalOf(kubernetes, id))}:${api.port}`);
 
+  const state = pick('initial-cluster-state', 'RAFT3D_INITIAL_CLUSTER_STATE') ?? 'new';
+  if (state !== 'new' && state !== 'existing') {
+    throw new ConfigError(
+      `RAFT3D_INITIAL_CLUSTER_STATE: expected new or existing, got ${JSON.stringify(state)}`,
+    );
+  }
+
   const logLevel = (pick('log-level', 'RAFT3D_LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.has(logLevel)) {
     throw new ConfigError(`RAFT3D_LOG_LEVEL: expected one of ${[...LOG_LEVELS].join(', ')}`);
@@ -234,6 +262,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     initialCluster,
     apiAddresses,
     clusterSecret: pick('cluster-secret', 'RAFT3D_CLUSTER_SECRET') || null,
+    adminToken: pick('admin-token', 'RAFT3D_ADMIN_TOKEN') || null,
+    initialClusterState: state,
     tickMs: positiveInt(pick('tick-ms', 'RAFT3D_TICK_MS'), 50, 'RAFT3D_TICK_MS'),
     electionTicks,
     heartbeatTicks,
@@ -246,4 +276,20 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     logLevel,
     kubernetes,
   };
+}
+
+/**
+ * Where member `id` is reached: its peer address (`host:port`) and API base URL. A new
+ * incarnation lives where its base did (the same pod, the same flags): the configured maps
+ * first, then on Kubernetes the StatefulSet DNS name of the base's ordinal.
+ */
+export function memberAddress(config: Config, id: string): { peer: string | null; api: string | null } {
+  const base = baseOf(id);
+  const k = config.kubernetes;
+  const ordinal =
+    k && base.startsWith(`${k.statefulSet}-`) ? Number(base.slice(k.statefulSet.length + 1)) : NaN;
+  const host = k && Number.isInteger(ordinal) && ordinal >= 0 ? statefulSetHost(k, ordinal) : null;
+  const peer = config.initialCluster.get(base) ?? (host === null ? null : `${host}:${config.peer.port}`);
+  const api = config.apiAddresses.get(base) ?? (host === null ? null : `http://${host}:${config.api.port}`);
+  return { peer, api };
 }

@@ -3,21 +3,11 @@
 
 export const ROLE_LABEL = 'raft3d.io/role';
 export const TERM_LABEL = 'raft3d.io/term';
-/** Labels the chart puts on every pod of a release; together they select one cluster. */
-export const APP_LABEL_KEYS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance'] as const;
 
 export type RoleLabel = 'leader' | 'follower';
 
 export function roleLabel(role: string): RoleLabel {
   return role === 'leader' ? 'leader' : 'follower';
-}
-
-/** `a=b,c=d` from a label map, keys sorted so requests are stable. */
-export function formatSelector(labels: Readonly<Record<string, string>>): string {
-  return Object.keys(labels)
-    .sort()
-    .map((key) => `${key}=${labels[key]}`)
-    .join(',');
 }
 
 /** HTTP status of a failed client-node call, if it got that far. */

@@ -1,13 +1,15 @@
-// On the leader only: keeps the Raft configuration equal to the StatefulSet's pods
-// `<sts>-0 .. <sts>-(replicas-1)`. It learns spec.replicas from a watch on its own
+// On the leader only: removes the members the StatefulSet no longer wants (ordinals >=
+// spec.replicas), one at a time as planned by planMembershipStep, and tells the join route
+// which ordinals may join (admit). It learns spec.replicas from a watch on its own
 // StatefulSet (fieldSelector metadata.name=<sts>, which is how RBAC `watch` with
-// resourceNames is satisfied) plus a periodic GET as a safety net, and applies one
-// membership change at a time as planned by planMembershipStep.
+// resourceNames is satisfied) plus a periodic GET as a safety net. New pods and new
+// incarnations add themselves (src/membership/joiner.ts).
 
 import { Watch } from '@kubernetes/client-node';
 import type { AppsV1Api, KubeConfig, V1StatefulSet } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { planMembershipStep } from './membership-plan.js';
+import { CATCH_UP_ENTRIES } from '../membership/index.js';
+import { planMembershipStep, refuseJoin } from './membership-plan.js';
 import type { MembershipStep } from './membership-plan.js';
 import type { KubeNode } from './node-port.js';
 import { DEFAULT_BACKOFF, backoffDelay, sleep, withDeadline } from './retry.js';
@@ -18,18 +20,14 @@ export interface MembershipReconcilerOptions {
   readonly apps: AppsV1Api;
   readonly namespace: string;
   readonly statefulSet: string;
-  /** `host` of member `i` (stable DNS name); ports are appended here. */
-  readonly hostOf: (ordinal: number) => string;
-  readonly peerPort: number;
-  readonly apiPort: number;
   /** When given, a watch on the StatefulSet reacts to scaling at once; polling still runs. */
   readonly kubeConfig?: KubeConfig;
   readonly logger?: Logger;
   /** How often to re-read spec.replicas and re-check learners (default 5,000 ms). */
   readonly pollMs?: number;
-  /** While a learner catches up, how soon to look again (default 500 ms). */
+  /** After a change, or while waiting for one, how soon to look again (default 500 ms). */
   readonly waitMs?: number;
-  /** A learner is promoted when within this many entries of the leader (default 64). */
+  /** A voter counts as healthy when within this many entries of the leader (default 64). */
   readonly catchUpEntries?: number;
   readonly requestTimeoutMs?: number;
   readonly backoff?: BackoffOptions;
@@ -65,6 +63,14 @@ export class MembershipReconciler {
     this.offRole?.();
     this.deactivate();
     while (this.running) await this.running;
+  }
+
+  /**
+   * Why `id` may not join now (its ordinal is >= spec.replicas), or null. Before this leader
+   * has read spec.replicas only the shape of the id is checked.
+   */
+  admit(id: string): string | null {
+    return refuseJoin(this.options.statefulSet, this.replicas, id);
   }
 
   /** Resolves when no reconcile pass is running (tests). */
@@ -159,7 +165,7 @@ export class MembershipReconciler {
       status: node.status(),
       replicas,
       statefulSet,
-      catchUpEntries: this.options.catchUpEntries ?? 64,
+      catchUpEntries: this.options.catchUpEntries ?? CATCH_UP_ENTRIES,
     });
     const changed =
       step.kind !== this.lastStep.kind || JSON.stringify(step) !== JSON.stringify(this.lastStep);
@@ -174,23 +180,9 @@ export class MembershipReconciler {
         logger?.info({ to: step.to, replicas }, 'k8s: handing leadership over before this member is removed');
         await node.transferLeadership(step.to);
         return step;
-      case 'add-learner': {
-        const host = this.options.hostOf(step.ordinal);
-        const context = JSON.stringify({
-          peer: `${host}:${this.options.peerPort}`,
-          api: `http://${host}:${this.options.apiPort}`,
-        });
-        logger?.info({ node: step.node, replicas }, 'k8s: adding learner');
-        await node.changeMembership({ kind: 'add-learner', node: step.node, context });
-        return step;
-      }
-      case 'promote':
       case 'remove':
-        logger?.info(
-          { node: step.node, replicas },
-          `k8s: ${step.kind === 'promote' ? 'promoting learner' : 'removing member'}`,
-        );
-        await node.changeMembership({ kind: step.kind, node: step.node });
+        logger?.info({ node: step.node, replicas }, 'k8s: removing member');
+        await node.changeMembership({ kind: 'remove', node: step.node });
         return step;
     }
   }

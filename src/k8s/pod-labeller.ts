@@ -2,12 +2,13 @@
 // role, so the leader Service routes to the current leader. Updates coalesce (only the
 // latest wanted label is ever sent), failed patches retry with capped exponential
 // backoff and count through `onFailure`, and nothing here can stop the node serving.
-// A new leader also demotes any other pod still labelled leader with an older term.
+// A new leader also demotes any other member's pod still labelled leader with an older
+// term, reading each by name (RBAC grants get/patch on this release's pod names only).
 
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { APP_LABEL_KEYS, ROLE_LABEL, TERM_LABEL, formatSelector, httpStatus, roleLabel } from './labels.js';
+import { ROLE_LABEL, TERM_LABEL, httpStatus, roleLabel } from './labels.js';
 import type { RoleLabel } from './labels.js';
 import { DEFAULT_BACKOFF, backoffDelay, sleep, withDeadline } from './retry.js';
 import type { BackoffOptions } from './retry.js';
@@ -22,11 +23,8 @@ export interface PodLabellerOptions {
   readonly backoff?: BackoffOptions;
   /** Deadline of one API call (default 5,000 ms). */
   readonly requestTimeoutMs?: number;
-  /**
-   * Labels that select this cluster's pods (default: read `app.kubernetes.io/name` and
-   * `app.kubernetes.io/instance` from this pod once).
-   */
-  readonly appLabels?: Readonly<Record<string, string>>;
+  /** Pod names of the other members, checked for a stale leader label by a new leader. */
+  readonly peers: () => readonly string[];
 }
 
 interface Wanted {
@@ -43,7 +41,6 @@ export class PodLabeller {
   private applied: Wanted | null = null;
   /** Leader term whose stale-leader sweep has completed. */
   private sweptTerm = -1;
-  private appLabels: Readonly<Record<string, string>> | null;
   private running: Promise<void> | null = null;
   private stopped = false;
   private readonly abort = new AbortController();
@@ -53,7 +50,6 @@ export class PodLabeller {
   constructor(private readonly options: PodLabellerOptions) {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.timeoutMs = options.requestTimeoutMs ?? 5_000;
-    this.appLabels = options.appLabels ?? null;
   }
 
   /** Wants this pod labelled for `role` in `term`; returns at once, the patch happens in the background. */
@@ -130,51 +126,29 @@ export class PodLabeller {
   private async patchOwn(want: Wanted): Promise<void> {
     const { core, namespace, podName } = this.options;
     const body = { metadata: { labels: { [ROLE_LABEL]: want.role, [TERM_LABEL]: String(want.term) } } };
-    const pod = await withDeadline(
+    await withDeadline(
       core.patchNamespacedPod({ name: podName, namespace, body }, mergePatch),
       this.timeoutMs,
       'patch pod',
     );
-    this.rememberAppLabels(pod);
     this.options.logger?.info({ pod: podName, role: want.role, term: want.term }, 'k8s: pod labelled');
   }
 
-  private rememberAppLabels(pod: V1Pod): void {
-    if (this.appLabels) return;
-    const labels = pod.metadata?.labels ?? {};
-    const picked: Record<string, string> = {};
-    for (const key of APP_LABEL_KEYS) {
-      const value = labels[key];
-      if (value !== undefined) picked[key] = value;
-    }
-    if (Object.keys(picked).length > 0) this.appLabels = picked;
-  }
-
-  private async clusterLabels(): Promise<Readonly<Record<string, string>>> {
-    if (!this.appLabels) {
-      const { core, namespace, podName } = this.options;
-      this.rememberAppLabels(
-        await withDeadline(core.readNamespacedPod({ name: podName, namespace }), this.timeoutMs, 'read pod'),
-      );
-    }
-    if (!this.appLabels)
-      throw new Error(`pod ${this.options.podName} has none of the labels ${APP_LABEL_KEYS.join(', ')}`);
-    return this.appLabels;
-  }
-
-  /** Relabels as follower every other pod of this cluster still labelled leader with an older term. */
+  /** Relabels as follower every other member's pod still labelled leader with an older term. */
   private async demoteStaleLeaders(term: number): Promise<void> {
     const { core, namespace, podName, logger } = this.options;
-    const labelSelector = formatSelector({ ...(await this.clusterLabels()), [ROLE_LABEL]: 'leader' });
-    const list = await withDeadline(
-      core.listNamespacedPod({ namespace, labelSelector }),
-      this.timeoutMs,
-      'list pods',
-    );
-    for (const pod of list.items) {
-      const name = pod.metadata?.name;
-      if (!name || name === podName) continue;
-      const theirs = Number(pod.metadata?.labels?.[TERM_LABEL]);
+    for (const name of new Set(this.options.peers())) {
+      if (name === podName) continue;
+      let pod;
+      try {
+        pod = await withDeadline(core.readNamespacedPod({ name, namespace }), this.timeoutMs, 'read pod');
+      } catch (error) {
+        if (httpStatus(error) === 404) continue; // not created yet, or gone: nothing to fix
+        throw error;
+      }
+      const labels = pod.metadata?.labels ?? {};
+      if (labels[ROLE_LABEL] !== 'leader') continue;
+      const theirs = Number(labels[TERM_LABEL]);
       if (Number.isInteger(theirs) && theirs >= term) continue;
       // resourceVersion makes this conditional: if that pod relabelled itself meanwhile, we get 409 and look again.
       const metadata: Record<string, unknown> = { labels: { [ROLE_LABEL]: 'follower' } };
@@ -187,11 +161,11 @@ export class PodLabeller {
         );
       } catch (error) {
         if (httpStatus(error) === 409) throw new ConflictError(`pod ${name} changed`);
-        if (httpStatus(error) === 404) continue; // gone: nothing to fix
+        if (httpStatus(error) === 404) continue;
         throw error;
       }
       logger?.info(
-        { pod: name, theirTerm: pod.metadata?.labels?.[TERM_LABEL] ?? null, term },
+        { pod: name, theirTerm: labels[TERM_LABEL] ?? null, term },
         'k8s: stale leader label cleared',
       );
     }

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, memberAddress } from '../../src/config.js';
 import { CHART, ROOT, find, helm, render } from './helm.js';
 import type { K8sObject } from './helm.js';
 import { validateManifest } from './validate-manifest.js';
@@ -39,9 +39,9 @@ const container = (sts: K8sObject) => sts['spec'].template.spec.containers[0];
 const env = (sts: K8sObject): Map<string, any> =>
   new Map(container(sts).env.map((e: { name: string }) => [e.name, e]));
 
-test('helm lint passes for every value set', (t) => {
+test('helm lint --strict passes for every value set', (t) => {
   for (const [name, args] of Object.entries(VALUE_SETS)) {
-    const result = helm(['lint', CHART, ...args]);
+    const result = helm(['lint', '--strict', CHART, ...args]);
     t.is(result.status, 0, `${name}: ${result.stdout}${result.stderr}`);
   }
 });
@@ -80,8 +80,13 @@ test('the container gets the §6 environment and a config that main.ts accepts',
   t.deepEqual(vars.get('POD_NAME').valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
   t.deepEqual(vars.get('POD_NAMESPACE').valueFrom, { fieldRef: { fieldPath: 'metadata.namespace' } });
   t.deepEqual(vars.get('RAFT3D_CLUSTER_SECRET').valueFrom, {
-    secretKeyRef: { name: 'shop-raft3d-cluster', key: 'cluster-secret' },
+    secretKeyRef: { name: 'shop-raft3d-cluster', key: 'cluster-secret', optional: true },
   });
+  t.deepEqual(vars.get('RAFT3D_ADMIN_TOKEN').valueFrom, {
+    secretKeyRef: { name: 'shop-raft3d-cluster', key: 'admin-token', optional: true },
+  });
+  t.is(vars.get('RAFT3D_SECRET_NAME').value, 'shop-raft3d-cluster');
+  t.is(vars.get('RAFT3D_MEMBERS_CONFIGMAP').value, 'shop-raft3d-members');
   const contract = readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
   for (const name of vars.keys())
     t.true(contract.includes(`\`${name}\``), `${name} is in docs/architecture.md §6`);
@@ -99,56 +104,41 @@ test('the container gets the §6 environment and a config that main.ts accepts',
   t.deepEqual(config.peer, { host: '0.0.0.0', port: 9090 });
   t.is(config.dataDir, '/data');
   t.is(config.clusterSecret, 's3cret');
-  t.deepEqual([...config.initialCluster.keys()], ['shop-raft3d-0', 'shop-raft3d-1', 'shop-raft3d-2']);
-  t.is(
-    config.initialCluster.get('shop-raft3d-0'),
-    'shop-raft3d-0.shop-raft3d-peers.printing.svc.cluster.local:9090',
-  );
-  t.is(
-    config.apiAddresses.get('shop-raft3d-1'),
-    'http://shop-raft3d-1.shop-raft3d-peers.printing.svc.cluster.local:8080',
+  t.is(config.kubernetes?.secretName, 'shop-raft3d-cluster');
+  t.is(config.kubernetes?.membersConfigMap, 'shop-raft3d-members');
+  t.is(config.kubernetes?.replicas, null, 'the first configuration comes from the members ConfigMap');
+  t.deepEqual(memberAddress(config, 'shop-raft3d-0'), {
+    peer: 'shop-raft3d-0.shop-raft3d-peers.printing.svc.cluster.local:9090',
+    api: 'http://shop-raft3d-0.shop-raft3d-peers.printing.svc.cluster.local:8080',
+  });
+  t.deepEqual(
+    memberAddress(config, 'shop-raft3d-1~k3f9a2'),
+    memberAddress(config, 'shop-raft3d-1'),
+    'a new incarnation lives in the same pod',
   );
 });
 
-test('RAFT3D_REPLICAS is the first-boot membership: scaling does not change it, and later ordinals join', (t) => {
-  const replicasEnv = (args: string[]) => env(find(render(args), 'StatefulSet')).get('RAFT3D_REPLICAS').value;
-  t.is(replicasEnv([]), '3');
-  t.is(replicasEnv(['--set', 'replicas=5']), '5', 'a fresh install boots with all its members');
-  t.is(replicasEnv(['--set', 'replicas=5', '--set', 'bootstrapReplicas=3']), '3');
+test('scaling changes only spec.replicas: the pod template is the same, so no member restarts', (t) => {
+  const template = (args: string[]) => find(render(args), 'StatefulSet')['spec'].template;
+  t.deepEqual(template(['--set', 'replicas=5']), template([]));
+  t.deepEqual(template(['--set', 'replicas=1']), template([]));
+  t.false(env(find(render(), 'StatefulSet')).has('RAFT3D_REPLICAS'));
+  // Pinning the first configuration is still possible, explicitly.
+  t.is(env(find(render(['--set', 'bootstrapReplicas=3']), 'StatefulSet')).get('RAFT3D_REPLICAS').value, '3');
   const helpers = readFileSync(path.join(CHART, 'templates/_helpers.tpl'), 'utf8');
-  t.regex(
-    helpers,
-    /lookup "apps\/v1" "StatefulSet"/,
-    'an upgrade keeps the value of the running StatefulSet',
-  );
-
-  // A pod beyond the first-boot members (scaled 3 -> 5) starts and waits to be added.
-  const vars = env(find(render(['--set', 'replicas=5', '--set', 'bootstrapReplicas=3']), 'StatefulSet'));
-  const processEnv: Record<string, string> = {
-    POD_NAME: 'shop-raft3d-4',
-    POD_NAMESPACE: 'printing',
-    RAFT3D_CLUSTER_SECRET: 's',
-  };
-  for (const [name, e] of vars) if (typeof e.value === 'string') processEnv[name] = e.value;
-  const config = loadConfig([], processEnv);
-  t.is(config.id, 'shop-raft3d-4');
-  t.deepEqual([...config.initialCluster.keys()], ['shop-raft3d-0', 'shop-raft3d-1', 'shop-raft3d-2']);
+  t.notRegex(helpers, /lookup/, 'nothing in the chart depends on what the cluster holds at render time');
 });
 
-test('probes, grace period and the preStop hand-over', (t) => {
+test('probes, grace period and the preStop hook that waits for a scaled-away member to leave', (t) => {
   const c = container(find(render(), 'StatefulSet'));
   t.is(c.readinessProbe.httpGet.path, '/readyz');
   t.is(c.livenessProbe.httpGet.path, '/healthz');
   t.is(c.startupProbe.httpGet.path, '/healthz');
   t.true(find(render(), 'StatefulSet')['spec'].template.spec.terminationGracePeriodSeconds >= 15);
-  const hook = c.lifecycle.preStop.exec.command as string[];
-  t.is(hook[0], 'node');
-  t.regex(hook.at(-1)!, /transfer-leadership/);
-  t.regex(
-    hook.at(-1)!,
-    /role === 'leader'/,
-    'only a leader hands over (a follower would forward the request to the leader)',
-  );
+  t.deepEqual(c.lifecycle.preStop.exec.command, ['node', '/app/dist/tools/pre-stop.js']);
+  t.true(existsSync(path.join(ROOT, 'src/tools/pre-stop.ts')), 'the hook script is built into dist/');
+  t.is(env(find(render(), 'StatefulSet')).get('RAFT3D_PRESTOP_SECONDS').value, '20', 'grace period - 10 s');
+  t.false('lifecycle' in container(find(render(['--set', 'preStopTransfer=false']), 'StatefulSet')));
 });
 
 test('pod and container run non-root with a read-only root filesystem', (t) => {
@@ -196,18 +186,52 @@ test('services: headless peers publish not-ready addresses; leader selects the l
   t.throws(() => find(render(['--set', 'service.leader.enabled=false']), 'Service', 'shop-raft3d-leader'));
 });
 
-test('RBAC grants only pods get/list/watch/patch and get/watch on its own StatefulSet', (t) => {
+test('RBAC names only this release: its pods (get, patch), StatefulSet, members ConfigMap and Secret', (t) => {
   const objects = render();
   const role = find(objects, 'Role');
   t.deepEqual(role['rules'], [
-    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'patch'] },
+    {
+      apiGroups: [''],
+      resources: ['pods'],
+      resourceNames: ['shop-raft3d-0', 'shop-raft3d-1', 'shop-raft3d-2'],
+      verbs: ['get', 'patch'],
+    },
     {
       apiGroups: ['apps'],
       resources: ['statefulsets'],
       resourceNames: ['shop-raft3d'],
       verbs: ['get', 'watch'],
     },
+    {
+      apiGroups: [''],
+      resources: ['configmaps'],
+      resourceNames: ['shop-raft3d-members'],
+      verbs: ['get', 'patch'],
+    },
+    {
+      apiGroups: [''],
+      resources: ['secrets'],
+      resourceNames: ['shop-raft3d-cluster'],
+      verbs: ['get', 'patch'],
+    },
   ]);
+  for (const [name, args] of Object.entries(VALUE_SETS)) {
+    const rules = find(render(args), 'Role')['rules'] as { resourceNames?: string[]; verbs: string[] }[];
+    for (const rule of rules) {
+      t.true((rule.resourceNames ?? []).length > 0, `${name}: every rule names its objects`);
+      t.false(
+        rule.verbs.some((v) => ['list', 'create', 'delete', 'update', '*'].includes(v)),
+        name,
+      );
+    }
+  }
+  t.deepEqual(find(render(['--set', 'replicas=5']), 'Role')['rules'][0].resourceNames.length, 5);
+  t.false(
+    find(render(VALUE_SETS['existingSecret']!), 'Role')['rules'].some((r: { resources: string[] }) =>
+      r.resources.includes('secrets'),
+    ),
+    'a Secret the operator manages is only read by the kubelet, never by the members',
+  );
   const binding = find(objects, 'RoleBinding');
   t.deepEqual(binding['roleRef'], {
     apiGroup: 'rbac.authorization.k8s.io',
@@ -227,18 +251,31 @@ test('the PodDisruptionBudget keeps a quorum', (t) => {
   t.false('minAvailable' in pdb['spec']);
 });
 
-test('the cluster secret is generated once and kept; an existing secret replaces it', (t) => {
-  const secret = find(render(), 'Secret', 'shop-raft3d-cluster');
+test('the cluster Secret and members ConfigMap render without data: every render is the same', (t) => {
+  const first = render();
+  const secret = find(first, 'Secret', 'shop-raft3d-cluster');
   t.is(secret.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
-  t.is(Buffer.from(secret['data']['cluster-secret'], 'base64').toString().length, 48);
-  const template = readFileSync(path.join(CHART, 'templates/secret.yaml'), 'utf8');
-  t.regex(template, /lookup "v1" "Secret" \.Release\.Namespace \$name/, 'an upgrade reuses the stored value');
+  t.false('data' in secret || 'stringData' in secret, 'the first member fills it in');
+  const members = find(first, 'ConfigMap', 'shop-raft3d-members');
+  t.is(members.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
+  t.false('data' in members);
+  t.is(
+    helm(['template', 'shop', CHART, '-n', 'printing']).stdout,
+    helm(['template', 'shop', CHART, '-n', 'printing']).stdout,
+  );
+  for (const file of ['secret.yaml', 'members-configmap.yaml', '_helpers.tpl', 'statefulset.yaml'])
+    t.notRegex(readFileSync(path.join(CHART, 'templates', file), 'utf8'), /lookup|randAlphaNum/, file);
 
   const objects = render(VALUE_SETS['existingSecret']!);
   t.false(objects.some((o) => o.kind === 'Secret'));
-  t.deepEqual(env(find(objects, 'StatefulSet')).get('RAFT3D_CLUSTER_SECRET').valueFrom, {
+  const vars = env(find(objects, 'StatefulSet'));
+  t.deepEqual(vars.get('RAFT3D_CLUSTER_SECRET').valueFrom, {
     secretKeyRef: { name: 'shop-peer-secret', key: 'token' },
   });
+  t.deepEqual(vars.get('RAFT3D_ADMIN_TOKEN').valueFrom, {
+    secretKeyRef: { name: 'shop-peer-secret', key: 'admin-token', optional: true },
+  });
+  t.false(vars.has('RAFT3D_SECRET_NAME'));
 });
 
 test('networkPolicy opens the peer port only to the release and the API port to all; ServiceMonitor scrapes /metrics', (t) => {

@@ -1,8 +1,10 @@
-// A stand-in Kubernetes API server on 127.0.0.1:0 for the labeller and reconciler tests:
-// pods (GET, LIST with labelSelector, PATCH with merge-patch and resourceVersion
-// preconditions) and statefulsets (GET, WATCH with fieldSelector). Every request is
-// recorded so tests can check exactly what the node sent; faults can be injected.
+// A stand-in Kubernetes API server on 127.0.0.1:0 for the node's Kubernetes code: pods (GET,
+// LIST with labelSelector, PATCH with merge-patch and resourceVersion preconditions),
+// statefulsets (GET, WATCH with fieldSelector), configmaps and secrets (GET, merge-PATCH
+// with resourceVersion preconditions). Every request is recorded so tests can check exactly
+// what the node sent; faults can be injected.
 
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -21,10 +23,18 @@ interface Pod {
   resourceVersion: number;
 }
 
+/** A ConfigMap or Secret: just its data (Secret values base64, as the API stores them). */
+export interface DataObject {
+  data: Record<string, string> | undefined;
+  resourceVersion: number;
+}
+
 export class FakeApiServer {
   readonly requests: RecordedRequest[] = [];
   readonly pods = new Map<string, Pod>();
   readonly statefulSets = new Map<string, { replicas: number; resourceVersion: number }>();
+  readonly configMaps = new Map<string, DataObject>();
+  readonly secrets = new Map<string, DataObject>();
   /** Next N matching requests answer with this status. */
   private faults: { count: number; status: number; method: string | null }[] = [];
   private watchers = new Set<{ name: string; res: http.ServerResponse }>();
@@ -51,6 +61,22 @@ export class FakeApiServer {
     return kubeConfigFor(`http://127.0.0.1:${this.port}`);
   }
 
+  /** Writes a kubeconfig file pointing at this server, or at `server` (for node processes: KUBECONFIG=<file>). */
+  writeKubeconfig(file: string, server = `http://127.0.0.1:${this.port}`): string {
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `clusters: [{name: stand-in, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
+        'users: [{name: node, user: {token: test-token}}]',
+        `contexts: [{name: stand-in, context: {cluster: stand-in, user: node, namespace: ${this.namespace}}}]`,
+        'current-context: stand-in',
+      ].join('\n'),
+    );
+    return file;
+  }
+
   addPod(name: string, labels: Record<string, string>): void {
     this.pods.set(name, { name, labels: { ...labels }, resourceVersion: ++this.rv });
   }
@@ -68,6 +94,25 @@ export class FakeApiServer {
       if (w.name === name)
         w.res.write(JSON.stringify({ type: 'MODIFIED', object: this.stsObject(name) }) + '\n');
     }
+  }
+
+  /** A ConfigMap as the chart renders it (no data unless given). */
+  addConfigMap(name: string, data?: Record<string, string>): void {
+    this.configMaps.set(name, { data: data && { ...data }, resourceVersion: ++this.rv });
+  }
+
+  /** A Secret; `data` values are plain text here and stored base64-encoded. */
+  addSecret(name: string, data?: Record<string, string>): void {
+    const encoded =
+      data &&
+      Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+    this.secrets.set(name, { data: encoded, resourceVersion: ++this.rv });
+  }
+
+  /** A Secret value, decoded, or undefined. */
+  secretValue(name: string, key: string): string | undefined {
+    const value = this.secrets.get(name)?.data?.[key];
+    return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
   }
 
   fail(count: number, status: number, method: string | null = null): void {
@@ -138,6 +183,8 @@ export class FakeApiServer {
     const ns = this.namespace;
     const podMatch = new RegExp(`^/api/v1/namespaces/${ns}/pods/([^/]+)$`).exec(r.path);
     const stsMatch = new RegExp(`^/apis/apps/v1/namespaces/${ns}/statefulsets/([^/]+)$`).exec(r.path);
+    const dataMatch = new RegExp(`^/api/v1/namespaces/${ns}/(configmaps|secrets)/([^/]+)$`).exec(r.path);
+    if (dataMatch) return this.dataObject(r, res, dataMatch[1] as 'configmaps' | 'secrets', dataMatch[2]!);
     if (r.path === `/api/v1/namespaces/${ns}/pods` && r.method === 'GET') {
       const wanted = (r.query['labelSelector'] ?? '')
         .split(',')
@@ -194,6 +241,45 @@ export class FakeApiServer {
       return this.send(res, 200, this.stsObject(name));
     }
     this.send(res, 404, { kind: 'Status', code: 404, message: `no route ${r.method} ${r.path}` });
+  }
+
+  private dataObject(
+    r: RecordedRequest,
+    res: http.ServerResponse,
+    plural: 'configmaps' | 'secrets',
+    rawName: string,
+  ): void {
+    const name = decodeURIComponent(rawName);
+    const store = plural === 'configmaps' ? this.configMaps : this.secrets;
+    const object = store.get(name);
+    if (!object) return this.send(res, 404, { kind: 'Status', code: 404, reason: 'NotFound' });
+    const render = (): object => ({
+      apiVersion: 'v1',
+      kind: plural === 'configmaps' ? 'ConfigMap' : 'Secret',
+      metadata: { name, namespace: this.namespace, resourceVersion: String(object.resourceVersion) },
+      ...(object.data === undefined ? {} : { data: object.data }),
+    });
+    if (r.method === 'GET') return this.send(res, 200, render());
+    if (r.method === 'PATCH') {
+      if (r.contentType !== 'application/merge-patch+json')
+        return this.send(res, 415, { kind: 'Status', code: 415 });
+      const body = r.body as {
+        metadata?: { resourceVersion?: string };
+        data?: Record<string, string | null>;
+      };
+      const expected = body.metadata?.resourceVersion;
+      if (expected !== undefined && expected !== String(object.resourceVersion))
+        return this.send(res, 409, { kind: 'Status', code: 409, reason: 'Conflict' });
+      const data = { ...object.data };
+      for (const [k, v] of Object.entries(body.data ?? {})) {
+        if (v === null) delete data[k];
+        else data[k] = v;
+      }
+      object.data = data;
+      object.resourceVersion = ++this.rv;
+      return this.send(res, 200, render());
+    }
+    this.send(res, 405, { kind: 'Status', code: 405 });
   }
 
   private send(res: http.ServerResponse, status: number, body: object): void {

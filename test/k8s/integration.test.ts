@@ -19,7 +19,7 @@ class Node implements KubeNode {
       term: this.term,
       leader: null,
       config: { voters: ['raft3d-0', 'raft3d-1', 'raft3d-2'], learners: [] },
-      peers: [],
+      peers: this.role === 'leader' ? ['raft3d-0', 'raft3d-2'].map((id) => ({ id, match: 9, lag: 0 })) : [],
     };
   }
   async changeMembership(change: MembershipChange): Promise<void> {
@@ -47,7 +47,7 @@ test('the integration labels the pod follower at start, leader on election, foll
       'raft3d.io/role': i === 1 ? 'leader' : 'follower',
       'raft3d.io/term': '2',
     });
-  api.setReplicas('raft3d', 4);
+  api.setReplicas('raft3d', 2);
   const config = loadConfig(['--peer=0.0.0.0:9090', '--api=0.0.0.0:8080'], {
     RAFT3D_K8S: 'true',
     POD_NAME: 'raft3d-1',
@@ -78,15 +78,13 @@ test('the integration labels the pod follower at start, leader on election, foll
     'leader label',
   );
   t.is(api.pods.get('raft3d-1')!.labels['raft3d.io/term'], '5');
-  await eventually(() => node.changes.length > 0, 5_000, 'the leader adds raft3d-3');
-  t.deepEqual(node.changes[0], {
-    kind: 'add-learner',
-    node: 'raft3d-3',
-    context: JSON.stringify({
-      peer: 'raft3d-3.raft3d-peers.shop.svc.cluster.local:9090',
-      api: 'http://raft3d-3.raft3d-peers.shop.svc.cluster.local:8080',
-    }),
-  });
+  await eventually(() => node.changes.length > 0, 5_000, 'the leader removes raft3d-2');
+  t.deepEqual(node.changes[0], { kind: 'remove', node: 'raft3d-2' });
+  t.is(
+    k8s.admitJoin('raft3d-2~k3f9a2'),
+    'raft3d-2~k3f9a2 is being scaled away (StatefulSet raft3d has 2 replicas)',
+  );
+  t.is(k8s.admitJoin('raft3d-1'), null);
 
   await k8s.stop();
   t.is(api.pods.get('raft3d-1')!.labels['raft3d.io/role'], 'follower', 'the label is dropped on stop');

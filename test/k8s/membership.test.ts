@@ -1,7 +1,7 @@
 import test from 'ava';
 import { AppsV1Api } from '@kubernetes/client-node';
 import { MembershipReconciler } from '../../src/k8s/membership-reconciler.js';
-import { planMembershipStep } from '../../src/k8s/membership-plan.js';
+import { planMembershipStep, refuseJoin } from '../../src/k8s/membership-plan.js';
 import type {
   KubeNode,
   KubeNodeStatus,
@@ -103,9 +103,6 @@ async function setup(
     apps: kc.makeApiClient(AppsV1Api),
     namespace: 'shop',
     statefulSet: 'raft3d',
-    hostOf: (i) => `raft3d-${i}.raft3d-peers.shop.svc.cluster.local`,
-    peerPort: 9090,
-    apiPort: 8080,
     ...(opts.watch ? { kubeConfig: kc } : {}),
     pollMs: opts.pollMs ?? 30,
     waitMs: 10,
@@ -153,18 +150,34 @@ test('plan: a follower never plans', (t) => {
   );
 });
 
-test('plan: a learner is promoted only when it has acknowledged entries and is within N of the leader', (t) => {
-  const base = { config: { voters: ids(3), learners: ['raft3d-3'] } };
-  const plan = (p: MemberProgress) =>
-    planMembershipStep({
-      status: status({ ...base, peers: [...healthy(ids(2, 1)), p] }),
-      replicas: 4,
-      statefulSet: 'raft3d',
-      catchUpEntries: 8,
-    });
-  t.is(plan({ id: 'raft3d-3', match: 0, lag: 1 }).kind, 'wait');
-  t.is(plan({ id: 'raft3d-3', match: 40, lag: 9 }).kind, 'wait');
-  t.deepEqual(plan({ id: 'raft3d-3', match: 42, lag: 8 }), { kind: 'promote', node: 'raft3d-3' });
+test('plan: the reconciler never adds or promotes: members below replicas ask to join themselves', (t) => {
+  const s = status({ config: { voters: ids(3), learners: ['raft3d-3'] }, peers: healthy(ids(3, 1)) });
+  t.deepEqual(planMembershipStep({ status: s, replicas: 5, statefulSet: 'raft3d', catchUpEntries: 8 }), {
+    kind: 'idle',
+  });
+});
+
+test('plan: incarnations count as their pod: one beyond replicas is removed, learners before voters', (t) => {
+  const s = status({
+    config: { voters: [...ids(3), 'raft3d-3~k3f9a2'], learners: ['raft3d-4~zzzzzz'] },
+    peers: healthy([...ids(2, 1), 'raft3d-3~k3f9a2', 'raft3d-4~zzzzzz']),
+  });
+  const plan = (st: KubeNodeStatus) =>
+    planMembershipStep({ status: st, replicas: 3, statefulSet: 'raft3d', catchUpEntries: 8 });
+  t.deepEqual(plan(s), { kind: 'remove', node: 'raft3d-4~zzzzzz' });
+  t.deepEqual(plan({ ...s, config: { voters: s.config.voters, learners: [] } }), {
+    kind: 'remove',
+    node: 'raft3d-3~k3f9a2',
+  });
+});
+
+test('refuseJoin admits only pods of this StatefulSet below spec.replicas', (t) => {
+  t.is(refuseJoin('raft3d', 3, 'raft3d-2'), null);
+  t.is(refuseJoin('raft3d', 3, 'raft3d-2~k3f9a2'), null);
+  t.is(refuseJoin('raft3d', null, 'raft3d-7'), null, 'replicas not read yet: only the shape is checked');
+  t.regex(refuseJoin('raft3d', 3, 'raft3d-3') ?? '', /being scaled away/);
+  t.regex(refuseJoin('raft3d', 3, 'raft3d-3~k3f9a2') ?? '', /being scaled away/);
+  t.regex(refuseJoin('raft3d', 3, 'other-0') ?? '', /not a pod of StatefulSet raft3d/);
 });
 
 test('plan: members that are not StatefulSet pods are never touched', (t) => {
@@ -221,36 +234,17 @@ test('plan: the leader hands over before its own ordinal is removed', (t) => {
 
 // ---- the reconciler against the stand-in API server --------------------------------------
 
-test('scaling up adds each missing ordinal as a learner with its DNS address, then promotes it once caught up', async (t) => {
+test('the leader admits joins only from ordinals below spec.replicas, once it has read them', async (t) => {
   const node = new FakeNode('raft3d-0', ids(3));
-  const { api } = await setup(t, node, 5).then(async (s) => {
-    s.reconciler.start();
-    return s;
-  });
-  await eventually(() => node.learners.includes('raft3d-3'), 5_000, 'raft3d-3 added');
-  const add = node.changes[0]!;
-  t.deepEqual(add, {
-    kind: 'add-learner',
-    node: 'raft3d-3',
-    context: JSON.stringify({
-      peer: 'raft3d-3.raft3d-peers.shop.svc.cluster.local:9090',
-      api: 'http://raft3d-3.raft3d-peers.shop.svc.cluster.local:8080',
-    }),
-  });
-  // raft3d-4 joins as a learner too, but nobody is promoted before catching up.
-  await eventually(() => node.learners.includes('raft3d-4'), 5_000, 'raft3d-4 added');
-  await new Promise((r) => setTimeout(r, 100));
-  t.deepEqual(node.voters, ids(3));
-  node.catchUp('raft3d-3');
-  await eventually(() => node.voters.includes('raft3d-3'), 5_000, 'raft3d-3 promoted');
-  node.catchUp('raft3d-4');
-  await eventually(() => node.voters.length === 5, 5_000, 'five voters');
-  t.deepEqual(summary(node.changes), [
-    'add-learner raft3d-3',
-    'add-learner raft3d-4',
-    'promote raft3d-3',
-    'promote raft3d-4',
-  ]);
+  const { api, reconciler } = await setup(t, node, 4);
+  reconciler.start();
+  await eventually(() => reconciler.admit('raft3d-4') !== null, 5_000, 'replicas read');
+  t.is(reconciler.admit('raft3d-3'), null);
+  t.regex(
+    reconciler.admit('raft3d-4~k3f9a2') ?? '',
+    /being scaled away \(StatefulSet raft3d has 4 replicas\)/,
+  );
+  t.deepEqual(node.changes, [], 'scaling up changes nothing by itself: the new pods ask to join');
   const read = api.requests.find(
     (r) => r.method === 'GET' && r.path === '/apis/apps/v1/namespaces/shop/statefulsets/raft3d',
   );
@@ -295,12 +289,12 @@ test('deleting a pod never shrinks the cluster: a member that is down stays a vo
 test('only the leader reconciles; it starts on becoming leader and stops on losing it', async (t) => {
   const node = new FakeNode('raft3d-0', ids(3));
   node.role = 'follower';
-  const { api, reconciler } = await setup(t, node, 4);
+  const { api, reconciler } = await setup(t, node, 2);
   reconciler.start();
   await new Promise((r) => setTimeout(r, 100));
   t.is(api.requests.length, 0, 'a follower does not even read the StatefulSet');
   node.setRole('leader');
-  await eventually(() => node.learners.includes('raft3d-3'), 5_000, 'learner added by the new leader');
+  await eventually(() => !node.voters.includes('raft3d-2'), 5_000, 'raft3d-2 removed by the new leader');
   node.setRole('follower');
   await reconciler.settled();
   const seen = api.requests.length;
@@ -316,16 +310,16 @@ test('a watch on the StatefulSet (fieldSelector metadata.name) reacts to scaling
   const watch = api.requests.find((r) => r.query['watch'] === 'true')!;
   t.is(watch.path, '/apis/apps/v1/namespaces/shop/statefulsets');
   t.is(watch.query['fieldSelector'], 'metadata.name=raft3d');
-  api.setReplicas('raft3d', 4);
-  await eventually(() => node.learners.includes('raft3d-3'), 5_000, 'learner added after watch event');
-  t.deepEqual(summary(node.changes), ['add-learner raft3d-3']);
+  api.setReplicas('raft3d', 2);
+  await eventually(() => node.changes.length > 0, 5_000, 'removal after the watch event');
+  t.deepEqual(summary(node.changes), ['remove raft3d-2']);
 });
 
 test('API errors while reading the StatefulSet are retried and change nothing', async (t) => {
   const node = new FakeNode('raft3d-0', ids(3));
-  const { api, reconciler } = await setup(t, node, 5);
+  const { api, reconciler } = await setup(t, node, 2);
   api.fail(3, 500);
   reconciler.start();
-  await eventually(() => node.learners.includes('raft3d-3'), 5_000, 'learner added after errors');
+  await eventually(() => node.voters.length === 2, 5_000, 'removal after errors');
   t.true(api.requests.filter((r) => r.path.endsWith('/statefulsets/raft3d')).length >= 4);
 });

@@ -20,6 +20,7 @@ async function setup(t: ExecutionContext) {
     core: api.kubeConfig().makeApiClient(CoreV1Api),
     namespace: 'shop',
     podName: 'raft3d-1',
+    peers: () => ['raft3d-0', 'raft3d-2'],
     onFailure: () => (failures += 1),
     backoff: fast,
   });
@@ -84,6 +85,7 @@ test('an unreachable API server never throws: the labeller keeps counting failur
     core: kubeConfigFor(`http://127.0.0.1:${port}`).makeApiClient(CoreV1Api),
     namespace: 'shop',
     podName: 'raft3d-0',
+    peers: () => [],
     onFailure: () => (failures += 1),
     backoff: fast,
   });
@@ -108,6 +110,7 @@ test('a slow API server hits the request deadline and is retried', async (t) => 
     core: kubeConfigFor(`http://127.0.0.1:${(hang.address() as AddressInfo).port}`).makeApiClient(CoreV1Api),
     namespace: 'shop',
     podName: 'raft3d-0',
+    peers: () => [],
     onFailure: () => (failures += 1),
     backoff: fast,
     requestTimeoutMs: 50,
@@ -118,7 +121,7 @@ test('a slow API server hits the request deadline and is retried', async (t) => 
   t.pass();
 });
 
-test('a new leader relabels other pods still labelled leader with an older term, and only those', async (t) => {
+test('a new leader relabels other members still labelled leader with an older term, and only those', async (t) => {
   const { api, labeller } = await setup(t);
   api.setLabels('raft3d-0', { 'raft3d.io/role': 'leader', 'raft3d.io/term': '3' });
   api.setLabels('raft3d-2', { 'raft3d.io/role': 'leader', 'raft3d.io/term': '9' });
@@ -130,10 +133,11 @@ test('a new leader relabels other pods still labelled leader with an older term,
   });
   labeller.set('leader', 5);
   await labeller.idle();
-  const list = api.requests.find((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/shop/pods')!;
-  t.is(
-    list.query['labelSelector'],
-    'app.kubernetes.io/instance=shop,app.kubernetes.io/name=raft3d,raft3d.io/role=leader',
+  // Each member's pod is read by name: RBAC grants get on this release's pod names, never list.
+  t.false(api.requests.some((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/shop/pods'));
+  t.deepEqual(
+    api.requests.filter((r) => r.method === 'GET').map((r) => r.path),
+    ['/api/v1/namespaces/shop/pods/raft3d-0', '/api/v1/namespaces/shop/pods/raft3d-2'],
   );
   const demote = api.patches().find((p) => p.path.endsWith('/raft3d-0'))!;
   t.is(demote.contentType, 'application/merge-patch+json');
@@ -144,14 +148,18 @@ test('a new leader relabels other pods still labelled leader with an older term,
   );
   t.is(api.pods.get('raft3d-0')!.labels['raft3d.io/role'], 'follower');
   t.is(api.pods.get('raft3d-2')!.labels['raft3d.io/role'], 'leader', 'a newer term is left alone');
-  t.is(api.pods.get('other-0')!.labels['raft3d.io/role'], 'leader', 'another release is left alone');
+  t.is(
+    api.pods.get('other-0')!.labels['raft3d.io/role'],
+    'leader',
+    'a pod that is not a member is left alone',
+  );
   t.is(api.pods.get('raft3d-1')!.labels['raft3d.io/role'], 'leader');
 });
 
-test('the stale-leader sweep retries when the list fails', async (t) => {
+test('the stale-leader sweep retries when reading a pod fails', async (t) => {
   const { api, labeller, failures } = await setup(t);
   api.setLabels('raft3d-0', { 'raft3d.io/role': 'leader', 'raft3d.io/term': '3' });
-  labeller.set('follower', 4); // learn the app labels from the patch response first
+  labeller.set('follower', 4);
   await labeller.idle();
   api.fail(2, 503, 'GET');
   labeller.set('leader', 5);

@@ -8,7 +8,7 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -58,18 +58,8 @@ class Chain {
       });
     }
     this.api.setReplicas('raft3d', size);
-    const kubeconfig = path.join(this.root, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        `clusters: [{name: stand-in, cluster: {server: "http://127.0.0.1:${this.api.port}", insecure-skip-tls-verify: true}}]`,
-        'users: [{name: node, user: {token: test-token}}]',
-        'contexts: [{name: stand-in, context: {cluster: stand-in, user: node, namespace: shop}}]',
-        'current-context: stand-in',
-      ].join('\n'),
-    );
+    this.api.addConfigMap('raft3d-members');
+    const kubeconfig = this.api.writeKubeconfig(path.join(this.root, 'kubeconfig'));
     for (const pod of this.pods) this.spawn(pod, kubeconfig);
     await this.startProxy();
   }

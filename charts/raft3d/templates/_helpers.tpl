@@ -67,24 +67,14 @@ app.kubernetes.io/part-of: raft3d
 {{- add (div (int .Values.replicas) 2) 1 }}
 {{- end }}
 
-{{/*
-RAFT3D_REPLICAS: the members of the very first boot. It must not follow later scaling (a pod
-whose ordinal is past it joins the running cluster and waits to be added), so an upgrade keeps
-the value the existing StatefulSet already has; bootstrapReplicas overrides, replicas is the default.
-*/}}
-{{- define "raft3d.bootstrapReplicas" -}}
-{{- $value := "" }}
-{{- if not (kindIs "invalid" .Values.bootstrapReplicas) }}
-{{- $value = .Values.bootstrapReplicas | int | toString }}
-{{- else }}
-{{- $sts := lookup "apps/v1" "StatefulSet" .Release.Namespace (include "raft3d.fullname" .) }}
-{{- if $sts }}
-{{- range $sts.spec.template.spec.containers }}
-{{- range .env }}
-{{- if eq .name "RAFT3D_REPLICAS" }}{{ $value = .value }}{{ end }}
+{{- define "raft3d.membersConfigMap" -}}
+{{- printf "%s-members" (include "raft3d.fullname" .) }}
 {{- end }}
+
+{{/* Pod names of this release (RBAC resourceNames): ordinals 0 .. replicas-1. */}}
+{{- define "raft3d.podNames" -}}
+{{- $fullname := include "raft3d.fullname" . }}
+{{- range $i := until (int .Values.replicas) }}
+- {{ printf "%s-%d" $fullname $i | quote }}
 {{- end }}
-{{- end }}
-{{- end }}
-{{- default (.Values.replicas | int | toString) $value }}
 {{- end }}
