@@ -1,25 +1,49 @@
 // The Raft3D node process: configuration from flags and RAFT3D_* env (src/config.ts), then
-// durable storage, the peer transport, the Raft node with the print-shop FSM, the REST API
-// and, on Kubernetes, pod self-labelling and membership reconcile. SIGTERM hands leadership
-// to the most caught-up follower, stops taking requests, finishes in-flight ones, flushes
-// and exits 0; a second signal exits at once.
+// who this member is (src/membership/identity.ts: a data dir's recorded id, or for an empty
+// one a first start, or a new incarnation of a member that lost its data), durable storage,
+// the peer transport, the Raft node with the print-shop FSM, the REST API and, on
+// Kubernetes, the cluster secrets, pod self-labelling and scale-down. A member that is not
+// a voter asks the cluster to admit it (src/membership/joiner.ts). SIGTERM is handled from
+// the first line (src/shutdown.ts); once serving it hands leadership to the most caught-up
+// follower, stops taking requests, finishes in-flight ones, flushes and exits 0; a second
+// signal exits at once.
 
+import { lifecycle } from './shutdown.js';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { BootstrapError, resolveBootstrap } from './bootstrap.js';
-import { ConfigError, loadConfig } from './config.js';
+import { BootstrapError } from './bootstrap.js';
+import { ConfigError, loadConfig, memberAddress } from './config.js';
 import type { Config } from './config.js';
+import {
+  IdentityError,
+  InitialClusterStateRegistry,
+  Joiner,
+  baseOf,
+  isIncarnation,
+  resolveIdentity,
+} from './membership/index.js';
+import type { Identity, IdentityRegistry } from './membership/index.js';
 import { createMetrics } from './metrics/index.js';
 import { LevelStorage, StorageCorruptionError } from './storage/index.js';
 import { HttpTransport, livenessTimings } from './transport/index.js';
 import { createApiServer, createApp, startShopNode } from './api/index.js';
+import type { ShopNode } from './api/index.js';
 
 /** How long a leader waits for its hand-over to finish before it exits anyway. */
 const TRANSFER_TIMEOUT_MS = 3_000;
 /** How long in-flight HTTP requests may take to finish on shutdown. */
 const DRAIN_TIMEOUT_MS = 5_000;
+
+/** Errors that mean "this data dir or its cluster record says no": exit 1 with the message, no stack. */
+const REFUSALS = new Set([
+  'invalid-bootstrap',
+  'invalid-identity',
+  'member-registry',
+  'stale-incarnation',
+  'cluster-secret',
+]);
 
 async function main(): Promise<void> {
   let config: Config;
@@ -36,9 +60,16 @@ async function main(): Promise<void> {
   try {
     await run(config, logger);
   } catch (error) {
-    if (error instanceof StorageCorruptionError || error instanceof BootstrapError) {
-      logger.fatal({ err: error }, 'refusing to start: the data directory is corrupt');
-      process.stderr.write(`raft3d: ${error.message}\n`);
+    if (lifecycle.stopping) return; // a signal ended start-up; the lifecycle exits
+    const code = (error as { code?: unknown } | null)?.code;
+    if (
+      error instanceof StorageCorruptionError ||
+      error instanceof BootstrapError ||
+      error instanceof IdentityError ||
+      (typeof code === 'string' && REFUSALS.has(code))
+    ) {
+      logger.fatal({ err: error }, 'refusing to start');
+      process.stderr.write(`raft3d: ${(error as Error).message}\n`);
       process.exit(1);
     }
     logger.fatal({ err: error }, 'raft3d failed to start');
@@ -46,30 +77,67 @@ async function main(): Promise<void> {
   }
 }
 
-async function run(config: Config, logger: Logger): Promise<void> {
-  const metrics = createMetrics();
+interface Secrets {
+  readonly registry: IdentityRegistry;
+  readonly clusterSecret: string | null;
+  readonly adminToken: string | null;
+}
+
+async function run(config: Config, baseLogger: Logger): Promise<void> {
+  // @kubernetes/client-node takes seconds to import: only load it on Kubernetes.
+  const k8s = config.kubernetes ? await import('./k8s/index.js') : null;
+  const prepared: Secrets = k8s
+    ? await k8s.prepareKubernetesStart(config, baseLogger, lifecycle.startup)
+    : {
+        registry: new InitialClusterStateRegistry(config.initialClusterState, [
+          ...config.initialCluster.keys(),
+        ]),
+        clusterSecret: config.clusterSecret,
+        adminToken: config.adminToken,
+      };
+
   mkdirSync(config.dataDir, { recursive: true });
+  const identity = await resolveIdentity({
+    dataDir: config.dataDir,
+    base: config.id,
+    configuredVoters: [...config.initialCluster.keys()],
+    registry: prepared.registry,
+    warn: (message) => baseLogger.warn(message),
+  });
+  const logger = identity.id === config.id ? baseLogger : baseLogger.child({ member: identity.id });
+  logger.info(
+    { id: identity.id, start: identity.start, initialVoters: identity.initialVoters },
+    'member identity',
+  );
+
+  const metrics = createMetrics();
   // The node driver times each durable save into raft3d_fsync_latency_seconds.
   const storage = await LevelStorage.open(config.dataDir, { logger });
+  lifecycle.onStartupAbort(() => storage.close());
 
-  const peers = new Map([...config.initialCluster].filter(([id]) => id !== config.id));
+  const peers = new Map<string, string>();
+  const apiAddresses = new Map<string, string>();
+  for (const id of new Set([...identity.initialVoters, identity.id])) {
+    const where = memberAddress(config, id);
+    if (where.peer !== null && id !== identity.id) peers.set(id, where.peer);
+    if (where.api !== null) apiAddresses.set(id, where.api);
+  }
   const transport = new HttpTransport({
-    id: config.id,
+    id: identity.id,
     listen: config.peer,
     peers,
-    secret: config.clusterSecret,
+    secret: prepared.clusterSecret,
     logger,
     ...livenessTimings(config.tickMs * config.electionTicks),
   });
-  if (config.clusterSecret === null)
+  if (prepared.clusterSecret === null)
     logger.warn('RAFT3D_CLUSTER_SECRET is not set: peers are not authenticated (development only)');
+  if (prepared.adminToken === null && !config.kubernetes)
+    logger.warn('RAFT3D_ADMIN_TOKEN is not set: the admin routes are open (development only)');
 
-  const initialVoters = resolveBootstrap(config.dataDir, [...config.initialCluster.keys()], (message) =>
-    logger.warn(message),
-  );
   const node = await startShopNode({
-    id: config.id,
-    initialVoters,
+    id: identity.id,
+    initialVoters: identity.initialVoters,
     storage,
     transport,
     tickMs: config.tickMs,
@@ -77,33 +145,39 @@ async function run(config: Config, logger: Logger): Promise<void> {
     heartbeatTicks: config.heartbeatTicks,
     maxClockDrift: config.maxClockDrift,
     snapshotEvery: config.snapshotEvery,
-    apiAddresses: config.apiAddresses,
+    apiAddresses,
     logger,
     metrics,
   });
+  lifecycle.onStartupAbort(() => node.stop());
 
-  const app = createApp({ node, logger, metrics });
+  const kubernetes = k8s
+    ? k8s.startKubernetesIntegration(node, config, logger, () => metrics.labelSyncFailures.inc())
+    : null;
+  const app = createApp({
+    node,
+    logger,
+    metrics,
+    access: {
+      adminToken: prepared.adminToken,
+      clusterSecret: prepared.clusterSecret,
+      requireAdminToken: config.kubernetes !== null,
+    },
+    ...(kubernetes ? { admitJoin: (id: string) => kubernetes.admitJoin(id) } : {}),
+  });
   const server = await listen(app, config);
   logger.info(
     { api: `http://${config.api.host}:${config.api.port}`, peer: `${config.peer.host}:${config.peer.port}` },
     'raft3d node serving',
   );
-
-  // @kubernetes/client-node takes seconds to import: only load it on Kubernetes.
-  const kubernetes = config.kubernetes
-    ? (await import('./k8s/index.js')).startKubernetesIntegration(node, config, logger, () =>
-        metrics.labelSyncFailures.inc(),
-      )
-    : null;
+  const joiner = startJoiner(config, identity, node, prepared.clusterSecret, logger);
 
   let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
+  lifecycle.serving(async (signal) => {
+    if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    await joiner?.stop();
     if (node.isLeader() && node.status().config.voters.length > 1) {
       try {
         const to = await withTimeout(node.transferLeadership(), TRANSFER_TIMEOUT_MS);
@@ -123,9 +197,45 @@ async function run(config: Config, logger: Logger): Promise<void> {
     await storage.close();
     logger.info('stopped');
     process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  });
+}
+
+/**
+ * A member that may not be a voter asks to be admitted: on Kubernetes every member on every
+ * start (a pod scaled up, a new incarnation, a member re-added after a scale-down: the
+ * leader answers "voter" at once when it already is one), elsewhere a member that started
+ * outside the first configuration or is an incarnation.
+ */
+function startJoiner(
+  config: Config,
+  identity: Identity,
+  node: ShopNode,
+  clusterSecret: string | null,
+  logger: Logger,
+): Joiner | null {
+  const ask = config.kubernetes !== null || identity.start === 'joining' || isIncarnation(identity.id);
+  if (!ask) return null;
+  const own = memberAddress(config, identity.id);
+  if (own.peer === null || own.api === null) {
+    logger.warn({ id: identity.id }, 'cannot ask to join: this member has no peer or API address configured');
+    return null;
+  }
+  const joiner = new Joiner({
+    request: { id: identity.id, peer: own.peer, api: own.api },
+    endpoints: () => {
+      // The leader first when known, then every other member this node knows an API address for.
+      const leader = node.status().leaderApi;
+      const others = [...new Set([...identity.initialVoters, ...node.status().config.voters])]
+        .filter((id) => baseOf(id) !== identity.base)
+        .map((id) => node.apiAddress(id) ?? memberAddress(config, id).api)
+        .filter((url): url is string => url !== null);
+      return [...new Set([...(leader === null ? [] : [leader]), ...others])];
+    },
+    authorization: clusterSecret === null ? null : `Bearer ${clusterSecret}`,
+    logger,
+  });
+  joiner.start();
+  return joiner;
 }
 
 function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server> {
