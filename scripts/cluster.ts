@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { initialClusterState } from './cluster-state.js';
 
 const { values } = parseArgs({
   options: {
@@ -70,6 +71,7 @@ function startNode(id: string, i: number): void {
       `--data=${path.join(dataRoot, id)}`,
       `--initial-cluster=${initialCluster}`,
       `--api-addresses=${apiAddresses}`,
+      `--initial-cluster-state=${initialClusterState(dataRoot, ids, id)}`,
     ],
     {
       // Own process group: Ctrl+C reaches only this script, which then stops each node

@@ -67,6 +67,17 @@ export interface ProcessClusterOptions {
   readonly extraEnv?: Record<string, string>;
   /** Runs after ports and data dirs are chosen, before any node starts (e.g. to restore a backup). */
   readonly prepare?: (nodes: readonly ProcessNode[]) => Promise<void>;
+  /** Member ids (default n1, n2, ...); in Kubernetes mode the pod names `<sts>-<i>`. */
+  readonly ids?: readonly string[];
+  /**
+   * Kubernetes mode against a stand-in API server: each node gets RAFT3D_K8S, POD_NAME (its
+   * id), POD_NAMESPACE and this kubeconfig; addresses stay on loopback through the flags.
+   */
+  readonly kubernetes?: {
+    readonly kubeconfig: string;
+    readonly namespace: string;
+    readonly statefulSet: string;
+  };
 }
 
 export class ProcessCluster {
@@ -80,7 +91,7 @@ export class ProcessCluster {
   static async start(options: ProcessClusterOptions): Promise<ProcessCluster> {
     const cluster = new ProcessCluster(options);
     for (let i = 0; i < options.size; i++) {
-      const id = `n${i + 1}`;
+      const id = options.ids?.[i] ?? `n${i + 1}`;
       const apiPort = await freePort();
       const peerPort = await freePort();
       cluster.nodes.push({
@@ -105,7 +116,8 @@ export class ProcessCluster {
     return node;
   }
 
-  startNode(id: string): ProcessNode {
+  /** Starts (or restarts) a node from its data dir; `extraArgs` go after the usual flags. */
+  startNode(id: string, extraArgs: readonly string[] = []): ProcessNode {
     const node = this.node(id);
     if (node.process) throw new Error(`${id} is already running`);
     const initialCluster = this.nodes.map((n) => `${n.id}=127.0.0.1:${n.peerPort}`).join(',');
@@ -125,10 +137,16 @@ export class ProcessCluster {
         `--election-ticks=${this.options.electionTicks ?? 10}`,
         `--snapshot-every=${this.options.snapshotEvery ?? 10_000}`,
         '--log-level=warn',
+        ...extraArgs,
       ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, RAFT3D_CLUSTER_SECRET: 'test-secret', ...this.options.extraEnv },
+        env: {
+          ...process.env,
+          RAFT3D_CLUSTER_SECRET: 'test-secret',
+          ...this.kubernetesEnv(id),
+          ...this.options.extraEnv,
+        },
       },
     );
     node.output = '';
@@ -145,6 +163,35 @@ export class ProcessCluster {
       });
     });
     return node;
+  }
+
+  private kubernetesEnv(id: string): Record<string, string> {
+    const k = this.options.kubernetes;
+    if (!k) return {};
+    return {
+      RAFT3D_K8S: 'true',
+      KUBECONFIG: k.kubeconfig,
+      POD_NAME: id,
+      POD_NAMESPACE: k.namespace,
+      RAFT3D_STATEFULSET: k.statefulSet,
+      RAFT3D_PEER_SERVICE: `${k.statefulSet}-peers`,
+    };
+  }
+
+  /** SIGSTOP: the process is frozen (a member that falls behind); resume() continues it. */
+  pause(id: string): void {
+    this.node(id).process?.kill('SIGSTOP');
+  }
+
+  resume(id: string): void {
+    this.node(id).process?.kill('SIGCONT');
+  }
+
+  /** Deletes a stopped node's data dir, as deleting a pod's PersistentVolumeClaim does. */
+  wipe(id: string): void {
+    const node = this.node(id);
+    if (node.process) throw new Error(`${id} is running: stop it before wiping its data`);
+    rmSync(node.dataDir, { recursive: true, force: true });
   }
 
   /** kill -9: no chance to flush, transfer or say goodbye. */
