@@ -84,7 +84,10 @@ export async function runWipedMember(options: WipeOptions): Promise<WipeRun> {
     await sleep(300);
     cluster.pause(lagging.id); // from here on every acknowledgement is A + B
     const frozenAt = performance.now();
-    await sleep(700);
+    const withoutC = (): number => writer.acks.filter((a) => a.at > frozenAt).length;
+    // At least 700 ms, and enough writes held by A and B only to make a loss visible.
+    while (performance.now() - frozenAt < 700 || (withoutC() < 20 && performance.now() - frozenAt < 10_000))
+      await sleep(50);
 
     await cluster.kill(wiped.id);
     cluster.wipe(wiped.id);
@@ -127,7 +130,7 @@ export async function runWipedMember(options: WipeOptions): Promise<WipeRun> {
       wiped: wiped.id,
       lagging: lagging.id,
       acked: writer.acks.length,
-      ackedWithoutC: writer.acks.filter((a) => a.at > frozenAt).length,
+      ackedWithoutC: withoutC(),
       lost: [...lost],
       leaderWhileDown,
       replacedBy,
