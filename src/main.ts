@@ -232,6 +232,7 @@ function startJoiner(
       return [...new Set([...(leader === null ? [] : [leader]), ...others])];
     },
     authorization: clusterSecret === null ? null : `Bearer ${clusterSecret}`,
+    admitted: () => node.isLeader() && node.status().config.voters.includes(identity.id),
     logger,
   });
   joiner.start();

@@ -16,6 +16,8 @@ export interface JoinerOptions {
   readonly endpoints: () => readonly string[];
   /** `Bearer <cluster secret>`, or null when the cluster runs without one. */
   readonly authorization: string | null;
+  /** Stops asking when this holds (e.g. this member leads as a voter: nobody else can admit it). */
+  readonly admitted?: () => boolean;
   readonly logger: Logger;
   /** Pause between two requests (default 500 ms). */
   readonly intervalMs?: number;
@@ -61,6 +63,11 @@ export class Joiner {
     let last = '';
     logger.info({ id: request.id }, 'asking the cluster to admit this member');
     while (!signal.aborted) {
+      if (this.options.admitted?.()) {
+        this.admitted = true;
+        logger.info({ id: request.id }, 'admitted: this member is a voter');
+        return;
+      }
       const endpoints = this.options.endpoints();
       const url = endpoints[turn++ % Math.max(1, endpoints.length)];
       if (url !== undefined) {
