@@ -1,11 +1,13 @@
 // Leader forwarding: a write (or a leader-consistency read) that reaches a follower is
 // replayed against the leader's API with undici, keeping the body bytes, content type,
 // Idempotency-Key and Authorization, and marked with a loop-protection header: a forwarded
-// request that lands on a non-leader is answered 503 instead of bouncing again.
+// request that lands on a non-leader is answered 503 instead of bouncing again. Only the
+// path and query travel: the leader's base URL decides the host (src/api/request-target.ts).
 
 import { Agent, request } from 'undici';
 import type { Request, Response } from 'express';
 import { ApiError } from './problem.js';
+import { leaderUrl } from './request-target.js';
 
 export const FORWARDED_HEADER = 'x-raft3d-forwarded-by';
 export const LEADER_HEADER = 'X-Raft3D-Leader';
@@ -49,9 +51,10 @@ export class Forwarder {
     // Admin routes check the token on the leader too.
     const authorization = req.headers.authorization;
     if (typeof authorization === 'string') headers['authorization'] = authorization;
+    const url = leaderUrl(target.url, req.originalUrl);
     let answer: Awaited<ReturnType<typeof request>>;
     try {
-      answer = await request(new URL(req.originalUrl, target.url), {
+      answer = await request(url, {
         method: req.method === 'GET' ? 'GET' : 'POST',
         headers,
         ...(rawBody && rawBody.length > 0 ? { body: rawBody } : {}),

@@ -47,6 +47,7 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
   invalid_status: { status: 400, title: 'Invalid status' },
   status_not_allowed: { status: 400, title: 'Status cannot be set on creation' },
   invalid_query: { status: 400, title: 'Invalid query parameter' },
+  invalid_request_target: { status: 400, title: 'Invalid request target' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   admin_disabled: { status: 403, title: 'Admin routes disabled' },
   join_refused: { status: 403, title: 'Join refused' },

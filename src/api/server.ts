@@ -8,12 +8,14 @@
 // made a one-route Express app cost 138 µs of CPU per POST instead of 47 µs (docs/performance.md).
 // Here the server constructs requests and responses from subclasses that already inherit
 // the app's `request`/`response` prototypes, and hands them straight to `app.router`
-// (Express 5's public router), doing the rest of what app.handle does itself.
+// (Express 5's public router), doing the rest of what app.handle does itself. Requests
+// whose target is not a path (absolute-form, authority-form) are refused before routing.
 
 import { IncomingMessage, ServerResponse, createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Express, Request, Response } from 'express';
 import { ApiError, sendProblem, toProblem } from './problem.js';
+import { requestTargetProblem } from './request-target.js';
 
 export function createApiServer(app: Express): Server {
   class ApiRequest extends IncomingMessage {}
@@ -29,6 +31,18 @@ export function createApiServer(app: Express): Server {
     req.res = res;
     res.req = req;
     res.locals = Object.create(null) as Record<string, unknown>;
+    // Before any routing: Express routes on the path alone, so `http://other-host/api/...`
+    // would otherwise reach the routes (and, on a follower, the forwarder).
+    const refused = requestTargetProblem(req.method, req.url);
+    if (refused !== null) {
+      sendProblem(res, toProblem(refused));
+      return;
+    }
+    if (req.url === '*') {
+      res.writeHead(204, { Allow: 'GET, HEAD, POST, OPTIONS' });
+      res.end();
+      return;
+    }
     router(req, res, (error?: unknown) => finish(req, res, error));
   });
 }
