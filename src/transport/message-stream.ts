@@ -93,66 +93,62 @@ export class FrameTooLargeError extends Error {}
 /**
  * Cuts a byte stream back into frames. Each frame is returned in a buffer of its own,
  * because decoded entries are views into it and must outlive the socket's chunks.
+ * Linear in the bytes received however they are chunked: every byte is copied once into
+ * the header or into its frame, and nothing already buffered is looked at again (a 70 KB
+ * frame arriving a byte at a time once took 86 s here).
  */
 export class FrameReader {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** The length prefix being read, and how many of its 4 bytes have arrived. */
+  private readonly header = Buffer.alloc(4);
+  private headerBytes = 0;
+  /** Length of the frame whose body is arriving, or -1 while reading a header. */
+  private bodyLength = -1;
+  /** The body's chunks so far (views into the socket's chunks), and their total size. */
+  private body: Buffer[] = [];
+  private bodyBytes = 0;
 
   constructor(private readonly maxFrameBytes: number) {}
 
   push(chunk: Buffer): Buffer[] {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
     const frames: Buffer[] = [];
+    let at = 0;
     for (;;) {
-      if (this.pendingBytes < 4) break;
-      const head = this.peek(4);
-      const length = head.readUInt32BE(0);
-      if (length > this.maxFrameBytes) {
-        throw new FrameTooLargeError(`frame of ${length} bytes exceeds ${this.maxFrameBytes}`);
+      if (this.bodyLength < 0) {
+        const use = Math.min(4 - this.headerBytes, chunk.length - at);
+        chunk.copy(this.header, this.headerBytes, at, at + use);
+        this.headerBytes += use;
+        at += use;
+        if (this.headerBytes < 4) break;
+        const length = this.header.readUInt32BE(0);
+        if (length > this.maxFrameBytes) {
+          throw new FrameTooLargeError(`frame of ${length} bytes exceeds ${this.maxFrameBytes}`);
+        }
+        this.headerBytes = 0;
+        this.bodyLength = length;
       }
-      if (this.pendingBytes < 4 + length) break;
-      this.skip(4);
-      frames.push(this.take(length));
+      const use = Math.min(this.bodyLength - this.bodyBytes, chunk.length - at);
+      if (use > 0) {
+        this.body.push(chunk.subarray(at, at + use));
+        this.bodyBytes += use;
+        at += use;
+      }
+      if (this.bodyBytes < this.bodyLength) break;
+      frames.push(this.takeBody());
     }
     return frames;
   }
 
-  /** The first `n` buffered bytes, without consuming them. */
-  private peek(n: number): Buffer {
-    const first = this.pending[0]!;
-    if (first.length >= n) return first.subarray(0, n);
-    return Buffer.concat(this.pending, this.pendingBytes).subarray(0, n);
-  }
-
-  private skip(n: number): void {
-    let left = n;
-    while (left > 0) {
-      const first = this.pending[0]!;
-      if (first.length <= left) {
-        left -= first.length;
-        this.pending.shift();
-      } else {
-        this.pending[0] = first.subarray(left);
-        left = 0;
-      }
-    }
-    this.pendingBytes -= n;
-  }
-
-  /** Consumes `n` bytes into a new buffer of its own. */
-  private take(n: number): Buffer {
-    const out = Buffer.allocUnsafeSlow(n);
+  /** The complete body, copied into a new buffer of its own; then back to reading a header. */
+  private takeBody(): Buffer {
+    const out = Buffer.allocUnsafeSlow(this.bodyLength);
     let filled = 0;
-    while (filled < n) {
-      const first = this.pending[0]!;
-      const use = Math.min(first.length, n - filled);
-      first.copy(out, filled, 0, use);
-      filled += use;
-      if (use === first.length) this.pending.shift();
-      else this.pending[0] = first.subarray(use);
+    for (const piece of this.body) {
+      piece.copy(out, filled);
+      filled += piece.length;
     }
-    this.pendingBytes -= n;
+    this.body = [];
+    this.bodyBytes = 0;
+    this.bodyLength = -1;
     return out;
   }
 }
