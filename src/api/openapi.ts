@@ -5,7 +5,15 @@
 
 import { z } from 'zod';
 import { FILAMENT_TYPES, JOB_STATUSES } from '../fsm/index.js';
-import { filamentInput, joinInput, printerInput, printJobInput, transferInput } from './validation.js';
+import {
+  filamentInput,
+  joinInput,
+  lenientEnumSchema,
+  printerInput,
+  printJobInput,
+  TARGET_STATUSES,
+  transferInput,
+} from './validation.js';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
 
@@ -68,8 +76,7 @@ const statusFilter: JsonObject = {
   name: 'status',
   in: 'query',
   required: false,
-  description: 'Only jobs in this status (case-insensitive)',
-  schema: { type: 'string', enum: [...JOB_STATUSES] },
+  schema: lenientEnumSchema(JOB_STATUSES, `Only jobs in this status: ${JOB_STATUSES.join(', ')}`),
 };
 const idempotencyHeader: JsonObject = {
   name: 'Idempotency-Key',
@@ -179,8 +186,10 @@ export const openApiDocument: JsonObject = {
             name: 'status',
             in: 'query',
             required: true,
-            description: 'Running, Done or Canceled; case-insensitive, surrounding quotes tolerated',
-            schema: { type: 'string' },
+            schema: lenientEnumSchema(
+              TARGET_STATUSES,
+              `${TARGET_STATUSES.join(', ')} (a job never moves back to Queued)`,
+            ),
           },
           idempotencyHeader,
         ],

@@ -7,7 +7,14 @@ import type { ApiContext } from './context.js';
 import { handleWrite, route } from './context.js';
 import { resourceRoutes } from './resource.js';
 import { ApiError } from './problem.js';
-import { matchEnum, parseId, parseStatusParam, printJobInput, queryString } from './validation.js';
+import {
+  CREATE_STATUSES,
+  matchEnum,
+  parseId,
+  parseStatusParam,
+  printJobInput,
+  queryString,
+} from './validation.js';
 import { createPrintJobCommand, getPrintJob, listPrintJobs, setStatusCommand } from './shop.js';
 
 const PRINT_JOBS = '/api/v1/print_jobs';
@@ -19,7 +26,7 @@ export function printJobRoutes(router: Router, ctx: ApiContext): void {
     notFoundCode: 'print_job_not_found',
     input: printJobInput,
     check: (input) => {
-      if (input.status !== undefined && matchEnum(['Queued'], input.status) === null) {
+      if (input.status !== undefined && matchEnum(CREATE_STATUSES, input.status) === null) {
         throw new ApiError(
           400,
           'status_not_allowed',

@@ -26,24 +26,67 @@ const grams = (min: number): z.ZodNumber =>
     .min(min, min === 0 ? 'must not be negative' : 'must be greater than 0')
     .max(MAX_GRAMS, `must be at most ${MAX_GRAMS}`);
 
-/** Case-insensitive enum match, surrounding quotes and blanks tolerated: `"running"` → `Running`. */
-export function matchEnum<T extends string>(values: readonly T[], raw: string): T | null {
-  const cleaned = raw
-    .trim()
-    .replace(/^(["'])(.*)\1$/, '$2')
-    .trim()
-    .toLowerCase();
-  return values.find((v) => v.toLowerCase() === cleaned) ?? null;
+/**
+ * The one definition of a lenient enum value: one of `values` in any letter case, with
+ * surrounding blanks and one pair of matching quotes tolerated (`"running"` → `Running`).
+ * The server matches with this pattern and the OpenAPI document publishes it, so the two
+ * cannot disagree. Every `\s*` is followed by a character it cannot match, so a long run
+ * of blanks costs linear time, never a backtracking blow-up.
+ */
+function lenientEnumPattern(values: readonly string[]): string {
+  const letter = (ch: string): string => {
+    const lower = ch.toLowerCase();
+    const upper = ch.toUpperCase();
+    if (lower === upper || lower.length !== 1 || upper.length !== 1)
+      return ch.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    return `[${upper}${lower}]`;
+  };
+  const value = `(${values.map((v) => [...v].map(letter).join('')).join('|')})`;
+  return `^\\s*(?:"\\s*${value}\\s*"|'\\s*${value}\\s*'|${value})\\s*$`;
 }
 
-const filamentType = z.string().transform((value, ctx) => {
-  const matched = matchEnum(FILAMENT_TYPES, value);
-  if (matched === null) {
-    ctx.addIssue({ code: 'custom', message: `must be one of ${FILAMENT_TYPES.join(', ')}` });
-    return z.NEVER;
-  }
-  return matched;
-});
+const lenientEnumRegexes = new WeakMap<readonly string[], RegExp>();
+
+/** Case-insensitive enum match, surrounding quotes and blanks tolerated: `"running"` → `Running`. */
+export function matchEnum<T extends string>(values: readonly T[], raw: string): T | null {
+  let regex = lenientEnumRegexes.get(values);
+  if (regex === undefined) lenientEnumRegexes.set(values, (regex = new RegExp(lenientEnumPattern(values))));
+  const match = regex.exec(raw);
+  const word = (match?.[1] ?? match?.[2] ?? match?.[3])?.toLowerCase();
+  return word === undefined ? null : (values.find((v) => v.toLowerCase() === word) ?? null);
+}
+
+/**
+ * JSON Schema (OpenAPI 3.1) of a lenient enum: the values as an `enum`, or anything the
+ * matching pattern accepts, which is exactly what matchEnum accepts.
+ */
+export function lenientEnumSchema(
+  values: readonly string[],
+  description: string,
+): { type: 'string'; description: string; anyOf: [{ enum: string[] }, { pattern: string }] } {
+  return {
+    type: 'string',
+    description: `${description}; case-insensitive, surrounding blanks and one pair of quotes tolerated`,
+    anyOf: [{ enum: [...values] }, { pattern: lenientEnumPattern(values) }],
+  };
+}
+
+/** The only status a print job may be created with. */
+export const CREATE_STATUSES = ['Queued'] as const satisfies readonly JobStatus[];
+/** The statuses `POST /api/v1/print_jobs/{id}/status` takes (a job never moves back to Queued). */
+export const TARGET_STATUSES = ['Running', 'Done', 'Canceled'] as const satisfies readonly JobStatus[];
+
+const filamentType = z
+  .string()
+  .transform((value, ctx) => {
+    const matched = matchEnum(FILAMENT_TYPES, value);
+    if (matched === null) {
+      ctx.addIssue({ code: 'custom', message: `must be one of ${FILAMENT_TYPES.join(', ')}` });
+      return z.NEVER;
+    }
+    return matched;
+  })
+  .meta(lenientEnumSchema(FILAMENT_TYPES, `${FILAMENT_TYPES.join(', ')}; stored in this spelling`));
 
 export const printerInput = z.strictObject({
   id: id.optional(),
@@ -76,8 +119,11 @@ export const printJobInput = z.strictObject({
   filament_id: id,
   filepath: text(1024),
   print_weight_in_grams: grams(1),
-  /** Only `Queued` (any case) is accepted: a job always starts queued. */
-  status: z.string().optional(),
+  /** Only `Queued` (any case) is accepted: a job always starts queued (checked by the route: 400 status_not_allowed). */
+  status: z
+    .string()
+    .meta(lenientEnumSchema(CREATE_STATUSES, 'Optional; a job always starts Queued, so only Queued'))
+    .optional(),
 });
 export type PrintJobInput = z.output<typeof printJobInput>;
 

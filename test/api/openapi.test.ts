@@ -11,6 +11,7 @@ import { EXAMPLES, openApiDocument } from '../../src/api/openapi.js';
 import {
   filamentInput,
   joinInput,
+  matchEnum,
   printerInput,
   printJobInput,
   transferInput,
@@ -135,4 +136,111 @@ test('real responses carry exactly the documented fields', async (t) => {
   const events = await get(base, '/api/v1/events');
   assertDocumentedShape(t, 'EventsPage', events.body);
   for (const e of (events.body as { events: unknown[] }).events) assertDocumentedShape(t, 'Event', e);
+});
+
+interface StringSchema {
+  readonly type?: string;
+  readonly enum?: readonly string[];
+  readonly pattern?: string;
+  readonly anyOf?: readonly StringSchema[];
+}
+
+/** Whether `value` satisfies `schema`, for the part of JSON Schema string parameters use here. */
+function schemaAccepts(schema: StringSchema, value: string): boolean {
+  if (schema.type !== undefined && schema.type !== 'string') return false;
+  if (schema.enum !== undefined && !schema.enum.includes(value)) return false;
+  if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) return false;
+  if (schema.anyOf !== undefined && !schema.anyOf.some((branch) => schemaAccepts(branch, value)))
+    return false;
+  return true;
+}
+
+/** The values a schema lists (its own enum, or an enum among its anyOf branches). */
+function listed(schema: StringSchema | undefined): readonly string[] | undefined {
+  return schema?.enum ?? schema?.anyOf?.find((branch) => branch.enum !== undefined)?.enum;
+}
+
+/** Spellings of each value a lenient server may accept, and near misses it must refuse. */
+function candidates(values: readonly string[]): string[] {
+  const out = new Set<string>(['', ' ', '""', "''", 'nylon', 'PLA+', 'Paused', 'ＰＬＡ', 'Queued\u0000']);
+  for (const v of values) {
+    const lower = v.toLowerCase();
+    const alternating = [...v].map((c, i) => (i % 2 ? c.toLowerCase() : c.toUpperCase())).join('');
+    for (const s of [v, lower, v.toUpperCase(), alternating, `"${lower}"`, `'${v}'`, `  ${v}\t`, `" ${v} "`])
+      out.add(s);
+    for (const s of [`${v}x`, `x${v}`, `"${v}'`, `""${v}""`, v.slice(0, -1), `${v} ${v}`, `${v}"`, `'${v}`])
+      out.add(s);
+  }
+  return [...out];
+}
+
+type Parameter = { name: string; in: string; schema: StringSchema };
+function parameter(path: string, method: string, name: string): StringSchema {
+  const op = (doc.paths[path] as Record<string, { parameters?: Parameter[] }>)[method];
+  const found = op?.parameters?.find((p) => p.name === name && p.in === 'query');
+  if (!found) throw new Error(`${method} ${path} documents no query parameter ${name}`);
+  return found.schema;
+}
+
+test('the document lists the allowed filament types and job statuses, and the server accepts exactly what it says', async (t) => {
+  const base = cluster.members[0]!.url;
+  const schemas = doc.components.schemas as Record<string, { properties?: Record<string, StringSchema> }>;
+  const filamentType = schemas['FilamentInput']!.properties!['type']!;
+  const createStatus = schemas['PrintJobInput']!.properties!['status']!;
+  const listStatus = parameter('/api/v1/print_jobs', 'get', 'status');
+  const printerListStatus = parameter('/api/v1/printers/{id}/print_jobs', 'get', 'status');
+  const changeStatus = parameter('/api/v1/print_jobs/{id}/status', 'post', 'status');
+  t.deepEqual(listed(filamentType), ['PLA', 'PETG', 'ABS', 'TPU']);
+  t.deepEqual(listed(createStatus), ['Queued']);
+  t.deepEqual(listed(listStatus), ['Queued', 'Running', 'Done', 'Canceled']);
+  t.deepEqual(listed(printerListStatus), ['Queued', 'Running', 'Done', 'Canceled']);
+  t.deepEqual(listed(changeStatus), ['Running', 'Done', 'Canceled']);
+  for (const schema of [filamentType, createStatus, listStatus, changeStatus])
+    t.regex((schema as { description?: string }).description ?? '', /case-insensitive/);
+
+  t.is((await post(base, '/api/v1/printers', { id: 'enum-p', company: 'C', model: 'M' })).status, 201);
+  const spool = { id: 'enum-f', type: 'PLA', color: 'c', total_weight_in_grams: 10_000 };
+  t.is((await post(base, '/api/v1/filaments', spool)).status, 201);
+  const job = (id: string, status?: string): Record<string, unknown> => ({
+    id,
+    printer_id: 'enum-p',
+    filament_id: 'enum-f',
+    filepath: 'a.gcode',
+    print_weight_in_grams: 1,
+    ...(status === undefined ? {} : { status }),
+  });
+  t.is((await post(base, '/api/v1/print_jobs', job('enum-j'))).status, 201);
+
+  let n = 0;
+  for (const value of candidates(['PLA', 'PETG', 'ABS', 'TPU'])) {
+    const answer = await post(base, '/api/v1/filaments', { ...spool, id: `enum-f${n++}`, type: value });
+    t.is(answer.status, schemaAccepts(filamentType, value) ? 201 : 400, `type ${JSON.stringify(value)}`);
+  }
+  for (const value of candidates(['Queued'])) {
+    const answer = await post(base, '/api/v1/print_jobs', job(`enum-j${n++}`, value));
+    t.is(answer.status, schemaAccepts(createStatus, value) ? 201 : 400, `status ${JSON.stringify(value)}`);
+  }
+  for (const value of candidates(['Queued', 'Running', 'Done', 'Canceled'])) {
+    const query = `status=${encodeURIComponent(value)}`;
+    const expected = schemaAccepts(listStatus, value) ? 200 : 400;
+    t.is((await get(base, `/api/v1/print_jobs?${query}`)).status, expected, `list ${JSON.stringify(value)}`);
+    t.is(
+      (await get(base, `/api/v1/printers/enum-p/print_jobs?${query}`)).status,
+      schemaAccepts(printerListStatus, value) ? 200 : 400,
+      `printer list ${JSON.stringify(value)}`,
+    );
+  }
+  for (const value of candidates(['Queued', 'Running', 'Done', 'Canceled'])) {
+    const answer = await post(base, `/api/v1/print_jobs/enum-j/status?status=${encodeURIComponent(value)}`);
+    // An accepted status is judged by the transition rules (200 or 409), never refused as input.
+    if (schemaAccepts(changeStatus, value)) t.true([200, 409].includes(answer.status), JSON.stringify(value));
+    else t.is(answer.status, 400, `change to ${JSON.stringify(value)}: ${answer.text}`);
+  }
+});
+
+test('a lenient enum value is matched in linear time, however many blanks surround it', (t) => {
+  const started = performance.now();
+  for (const value of [' '.repeat(100_000) + 'x', `"${' '.repeat(100_000)}x`, `pla${' '.repeat(100_000)}x`])
+    t.is(matchEnum(['PLA', 'PETG', 'ABS', 'TPU'], value), null);
+  t.true(performance.now() - started < 1_000);
 });
