@@ -1,0 +1,65 @@
+// The loader both systems get in `npm run bench`: autocannon with a fixed number of
+// connections, one request in flight on each. autocannon's own histogram keeps whole
+// milliseconds (a p50 of "0" says nothing at 1 client), so every 2xx response time is also
+// kept here, in microseconds, and the percentiles come from those.
+
+import autocannon from 'autocannon';
+
+export interface LoadSpec {
+  /** One URL, or several: autocannon spreads the connections over them. */
+  readonly urls: readonly string[];
+  readonly clients: number;
+  readonly seconds: number;
+  readonly method: 'GET' | 'POST';
+  readonly body?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export interface LoadResult {
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+}
+
+/** Runs the load for `spec.seconds` and measures it. */
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const times: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        // autocannon 9 spreads connections over an array of URLs; @types/autocannon 7 predates that.
+        url: spec.urls.length === 1 ? spec.urls[0]! : (spec.urls as unknown as string),
+        connections: spec.clients,
+        pipelining: 1,
+        duration: spec.seconds,
+        method: spec.method,
+        ...(spec.body === undefined ? {} : { body: spec.body }),
+        ...(spec.headers === undefined ? {} : { headers: spec.headers }),
+      },
+      (error: unknown, done: autocannon.Result) => (error ? reject(toError(error)) : resolve(done)),
+    );
+    instance.on('response', (_client, status, _bytes, ms) => {
+      if (status >= 200 && status < 300) times.push(ms);
+    });
+  });
+  times.sort((a, b) => a - b);
+  const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? NaN;
+  return {
+    perSecond: result['2xx'] / spec.seconds,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/** Median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
