@@ -65,6 +65,8 @@ export interface ProcessClusterOptions {
   readonly electionTicks?: number;
   readonly snapshotEvery?: number;
   readonly extraEnv?: Record<string, string>;
+  /** Extra node flags, after tsx (e.g. `--import=<tracer>`, `--cpu-prof`). */
+  readonly nodeArgs?: readonly string[];
   /** Runs after ports and data dirs are chosen, before any node starts (e.g. to restore a backup). */
   readonly prepare?: (nodes: readonly ProcessNode[]) => Promise<void>;
   /** Member ids (default n1, n2, ...); in Kubernetes mode the pod names `<sts>-<i>`. */
@@ -126,6 +128,7 @@ export class ProcessCluster {
       process.execPath,
       [
         '--import=tsx',
+        ...(this.options.nodeArgs ?? []),
         MAIN,
         `--id=${node.id}`,
         `--api=127.0.0.1:${node.apiPort}`,
