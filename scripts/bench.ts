@@ -9,7 +9,9 @@
 // compared with the mean of the two etcd runs around it: a ratio, never an old number.
 // The machine is shared and noisy, so the load average is printed with each run.
 // Options: --duration <s> (default 10), --repeat <n> (default 3), --vs etcd,
-// --rows w1,w16,w64,rl-all,rl-leader,rs-all (default all), --json <file>.
+// --rows w1,w16,w64,rl-all,rl-leader,rs-all (default all), --json <file>; for experiments on
+// Raft3D alone: --snapshot-every <n> (the nodes' RAFT3D_SNAPSHOT_EVERY), --node-args '<flags>'
+// (e.g. '--trace-gc').
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +31,8 @@ const { values } = parseArgs({
     vs: { type: 'string' },
     rows: { type: 'string' },
     json: { type: 'string' },
+    'snapshot-every': { type: 'string' },
+    'node-args': { type: 'string' },
   },
 });
 const seconds = Number(values.duration);
@@ -71,7 +75,13 @@ const PRINTER = JSON.stringify({ company: 'Prusa', model: 'MK4' });
 const raft3d: System = {
   name: 'Raft3D',
   async start() {
-    const cluster = await ProcessCluster.start({ size: 3, tickMs: 50, electionTicks: 10 });
+    const cluster = await ProcessCluster.start({
+      size: 3,
+      tickMs: 50,
+      electionTicks: 10,
+      ...(values['snapshot-every'] ? { snapshotEvery: Number(values['snapshot-every']) } : {}),
+      ...(values['node-args'] ? { nodeArgs: values['node-args'].split(' ') } : {}),
+    });
     try {
       const leader = await cluster.waitForLeader(30_000);
       const created = await postJson(`${leader.url}/api/v1/printers`, {
@@ -103,7 +113,15 @@ const raft3d: System = {
         }
       };
       await runLoad({ ...spec(WORKLOADS[1]!), seconds: 3 });
-      return { spec, stop: () => cluster.stop() };
+      const stop = async (): Promise<void> => {
+        if (values['node-args']?.includes('--trace-gc'))
+          for (const n of cluster.nodes) console.error(`--- ${n.id} (last lines)\n${n.output.slice(-6000)}`);
+        // A CPU profile is written when the process exits normally (SIGTERM), not on kill -9.
+        if (values['node-args']?.includes('--cpu-prof'))
+          await Promise.all(cluster.nodes.map((n) => cluster.terminate(n.id)));
+        await cluster.stop();
+      };
+      return { spec, stop };
     } catch (error) {
       await cluster.stop();
       throw error;

@@ -5,7 +5,7 @@
 // Each shape runs alone (one writer) and as three writers at once on three files, as the
 // three members of a local cluster do on this machine's one disk.
 
-import { constants } from 'node:fs';
+import { constants, writeSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,17 +22,25 @@ const PAYLOAD = new Uint8Array(180).fill(42); // about one create-printer comman
 /** One durable write of `entries` entries starting at `index`. */
 type Writer = { write(index: number, entries: number): Promise<void>; close(): Promise<void> };
 
-async function levelWriter(dir: string): Promise<Writer> {
+async function levelWriter(
+  dir: string,
+  shape: 'key per entry' | 'key per Ready' = 'key per entry',
+  writeBufferSize?: number,
+): Promise<Writer> {
   const db = new ClassicLevel<Buffer, Buffer>(path.join(dir, 'log'), {
     keyEncoding: 'buffer',
     valueEncoding: 'buffer',
+    ...(writeBufferSize === undefined ? {} : { writeBufferSize }),
   });
   await db.open();
   return {
     async write(index, entries) {
       const batch = db.batch();
+      const records: Buffer[] = [];
       for (let i = index; i < index + entries; i++)
-        batch.put(entryKey(i), encodeEntry({ index: i, term: 1, type: 'command', data: PAYLOAD }));
+        records.push(encodeEntry({ index: i, term: 1, type: 'command', data: PAYLOAD }));
+      if (shape === 'key per entry') records.forEach((r, i) => batch.put(entryKey(index + i), r));
+      else batch.put(entryKey(index), Buffer.concat(records));
       batch.put(Buffer.from('h'), encodeHardState({ term: 1, vote: 'n1', commit: index }));
       await batch.write({ sync: true });
     },
@@ -48,11 +56,11 @@ async function preallocate(handle: FileHandle, bytes: number): Promise<void> {
 
 async function segmentWriter(
   dir: string,
-  mode: 'fdatasync' | 'o_dsync',
+  mode: 'fdatasync' | 'o_dsync' | 'o_dsync on the main thread',
   preallocated: boolean,
 ): Promise<Writer> {
   const file = path.join(dir, 'segment');
-  const flags = constants.O_RDWR | constants.O_CREAT | (mode === 'o_dsync' ? constants.O_DSYNC : 0);
+  const flags = constants.O_RDWR | constants.O_CREAT | (mode === 'fdatasync' ? 0 : constants.O_DSYNC);
   const handle = await open(file, flags, 0o600);
   if (preallocated) await preallocate(handle, 64 << 20);
   let offset = 0;
@@ -62,7 +70,8 @@ async function segmentWriter(
       for (let i = index; i < index + entries; i++)
         records.push(encodeEntry({ index: i, term: 1, type: 'command', data: PAYLOAD }));
       const buf = records.length === 1 ? records[0]! : Buffer.concat(records);
-      await handle.write(buf, 0, buf.length, offset);
+      if (mode === 'o_dsync on the main thread') writeSync(handle.fd, buf, 0, buf.length, offset);
+      else await handle.write(buf, 0, buf.length, offset);
       offset += buf.length;
       if (mode === 'fdatasync') await handle.datasync();
     },
@@ -108,9 +117,15 @@ async function drive(
 }
 
 const shapes: [string, (dir: string) => Promise<Writer>][] = [
-  ['LevelDB chained batch, sync', levelWriter],
+  ['LevelDB chained batch, sync, key per entry (now)', (d) => levelWriter(d)],
+  ['LevelDB, one key per Ready', (d) => levelWriter(d, 'key per Ready')],
+  ['LevelDB, 64 MiB write buffer', (d) => levelWriter(d, 'key per entry', 64 << 20)],
   ['segment, preallocated, write + fdatasync', (d) => segmentWriter(d, 'fdatasync', true)],
   ['segment, preallocated, O_DSYNC write', (d) => segmentWriter(d, 'o_dsync', true)],
+  [
+    'segment, preallocated, O_DSYNC writeSync on the main thread',
+    (d) => segmentWriter(d, 'o_dsync on the main thread', true),
+  ],
   ['segment, growing, write + fdatasync', (d) => segmentWriter(d, 'fdatasync', false)],
 ];
 
