@@ -2,13 +2,16 @@
 // validated here, then proposed on the leader (or forwarded to it) and answered with the
 // applied result. A read first honours `?consistency=` (linearizable: ReadIndex barrier;
 // leader: on the leader, under its lease or else a ReadIndex round; stale: local state) and
-// then queries the local FSM.
+// then queries the local FSM. A forward in flight when the leader changes is sent again to
+// the new leader if it is safe to repeat (a read, a write with an Idempotency-Key), and
+// fails fast otherwise.
 
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/index.js';
-import { NoLeaderError, NotLeaderError } from '../node/index.js';
+import { NoLeaderError, NotLeaderError, ProposalLostError } from '../node/index.js';
+import type { RoleChange } from '../node/index.js';
 import type { AccessOptions } from './access.js';
 import { ApiError } from './problem.js';
 import { Forwarder, LEADER_HEADER, REPLAYED_HEADER } from './forward.js';
@@ -72,6 +75,79 @@ export async function forwardToLeader(ctx: ApiContext, req: Request, res: Respon
   await ctx.forwarder.forward(req, res, leaderTarget(ctx, req), rawBody(req));
 }
 
+/** The leader a forward was sent to changed while it was in flight. */
+class LeaderMovedError extends Error {
+  constructor(
+    readonly from: string,
+    readonly to: string | null,
+  ) {
+    super(`the leader changed from ${from} to ${to ?? 'none yet'} while the request was forwarded`);
+  }
+}
+
+/** How often one request follows the leader before it gives up (with no_leader). */
+const MAX_LEADER_MOVES = 3;
+/** How long a repeatable request waits for the next leader after the one it was sent to lost the lead. */
+const NEXT_LEADER_WAIT_MS = 5_000;
+
+/**
+ * Forwards the request to the leader and relays the answer ('answered'). If the leader this
+ * node follows changes before the answer came (the old one may be frozen or cut off, and
+ * would hold the request for the whole forward timeout), a request that is safe to send
+ * twice — a read, a write with an Idempotency-Key — goes to the new leader, or comes back
+ * to be served here ('local') when that is this node; any other write fails at once with
+ * proposal_lost (503 + Retry-After: it may or may not have been applied).
+ */
+async function forwardFollowingLeader(
+  ctx: ApiContext,
+  req: Request,
+  res: Response,
+  body: Buffer | undefined,
+  repeatable: boolean,
+): Promise<'answered' | 'local'> {
+  for (let moves = 0; ; moves++) {
+    const target = leaderTarget(ctx, req);
+    const moved = new AbortController();
+    const off = ctx.node.on('role', (change: RoleChange) => {
+      if (change.leader !== target.leader) moved.abort(new LeaderMovedError(target.leader, change.leader));
+    });
+    try {
+      await ctx.forwarder.forward(req, res, target, body, moved.signal);
+      return 'answered';
+    } catch (error) {
+      if (!(error instanceof LeaderMovedError)) throw error;
+      if (!repeatable) {
+        throw new ProposalLostError(
+          `${error.message}; retry it (with an Idempotency-Key, so that a retry can never apply it twice)`,
+        );
+      }
+      if (moves + 1 >= MAX_LEADER_MOVES)
+        throw new NoLeaderError(`${error.message}, ${MAX_LEADER_MOVES} times`);
+    } finally {
+      off();
+    }
+    await nextLeader(ctx);
+    if (ctx.node.isLeader()) return 'local';
+  }
+}
+
+/** Resolves once this node knows a leader (at once if it does); no_leader after a while. */
+function nextLeader(ctx: ApiContext): Promise<void> {
+  if (ctx.node.leaderId() !== null) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new NoLeaderError());
+    }, NEXT_LEADER_WAIT_MS);
+    const off = ctx.node.on('role', (change: RoleChange) => {
+      if (change.leader === null) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
+}
+
 /**
  * Runs one write: on the leader, builds the command (ids and timestamps chosen here, once)
  * and proposes it; on a follower, forwards the original request to the leader. `input` is
@@ -89,8 +165,7 @@ export async function handleWrite(
 ): Promise<void> {
   const key = idempotencyKey(req.headers['idempotency-key']);
   if (!ctx.node.isLeader()) {
-    await ctx.forwarder.forward(req, res, leaderTarget(ctx, req), rawBody(req));
-    return;
+    if ((await forwardFollowingLeader(ctx, req, res, rawBody(req), key !== undefined)) === 'answered') return;
   }
   const meta: WriteMeta = {
     at: ctx.now(),
@@ -153,13 +228,15 @@ export async function prepareRead(ctx: ApiContext, req: Request, res: Response):
   const consistency = parseConsistency(req);
   if (consistency === 'stale') return true;
   if (consistency === 'leader') {
-    if (ctx.node.isLeader()) {
-      // The leader's lease when it holds, else a ReadIndex round (docs/api.md).
-      await ctx.node.leaseRead();
-      return true;
+    if (
+      !ctx.node.isLeader() &&
+      (await forwardFollowingLeader(ctx, req, res, undefined, true)) === 'answered'
+    ) {
+      return false;
     }
-    await ctx.forwarder.forward(req, res, leaderTarget(ctx, req), undefined);
-    return false;
+    // The leader's lease when it holds, else a ReadIndex round (docs/api.md).
+    await ctx.node.leaseRead();
+    return true;
   }
   await ctx.node.readBarrier();
   return true;

@@ -37,11 +37,17 @@ export class Forwarder {
     return req.headers[FORWARDED_HEADER] !== undefined;
   }
 
+  /**
+   * Replays the request at `target` and relays its answer. When `signal` aborts before the
+   * answer arrived, rejects with the signal's reason (the caller decides what a request
+   * interrupted that way becomes) and answers nothing.
+   */
   async forward(
     req: Request,
     res: Response,
     target: ForwardTarget,
     rawBody: Buffer | undefined,
+    signal?: AbortSignal,
   ): Promise<void> {
     const headers: Record<string, string> = { [FORWARDED_HEADER]: this.selfId, accept: 'application/json' };
     const contentType = req.headers['content-type'];
@@ -61,8 +67,10 @@ export class Forwarder {
         dispatcher: this.agent,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
+        ...(signal ? { signal } : {}),
       });
     } catch (error) {
+      if (signal?.aborted) throw signal.reason;
       throw new ApiError(
         503,
         'forwarding_failed',
