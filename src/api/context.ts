@@ -149,6 +149,20 @@ function nextLeader(ctx: ApiContext): Promise<void> {
 }
 
 /**
+ * A member whose Raft loop stopped (a full or failed disk) still knows the leader it had
+ * and still believes it leads if it did: it must neither forward writes as if it were a
+ * working member nor serve leader reads from a state that stopped where its disk did.
+ */
+function refuseIfStopped(ctx: ApiContext, what: string): void {
+  if (ctx.node.isHealthy()) return;
+  throw new ApiError(
+    503,
+    'unhealthy',
+    `this node stopped after a storage failure (see its log) and serves no ${what}; use another member`,
+  );
+}
+
+/**
  * Runs one write: on the leader, builds the command (ids and timestamps chosen here, once)
  * and proposes it; on a follower, forwards the original request to the leader. `input` is
  * the validated request (normalised: `pla` and `PLA` are the same request); with the path it
@@ -165,6 +179,7 @@ export async function handleWrite(
 ): Promise<void> {
   const key = idempotencyKey(req.headers['idempotency-key']);
   if (!ctx.node.isLeader()) {
+    refuseIfStopped(ctx, 'writes');
     if ((await forwardFollowingLeader(ctx, req, res, rawBody(req), key !== undefined)) === 'answered') return;
   }
   const meta: WriteMeta = {
@@ -228,6 +243,7 @@ export async function prepareRead(ctx: ApiContext, req: Request, res: Response):
   const consistency = parseConsistency(req);
   if (consistency === 'stale') return true;
   if (consistency === 'leader') {
+    refuseIfStopped(ctx, 'leader reads');
     if (
       !ctx.node.isLeader() &&
       (await forwardFollowingLeader(ctx, req, res, undefined, true)) === 'answered'

@@ -8,7 +8,7 @@ import { MemoryStorage } from '../../src/storage/index.js';
 import type { SaveBatch } from '../../src/storage/index.js';
 import { InProcessHub, InProcessTransport } from '../../src/transport/index.js';
 import { assertProblem, get, post } from './client.js';
-import { sleep } from '../helpers/in-process-cluster.js';
+import { InProcessCluster, sleep } from '../helpers/in-process-cluster.js';
 
 class FailingStorage extends MemoryStorage {
   broken = false;
@@ -93,4 +93,31 @@ test('a snapshot that cannot be stored stops the node like any storage failure',
   }
   t.like(refused, { code: 'node_stopped' });
   t.false(node.isHealthy());
+});
+
+test('a member whose storage failed neither forwards writes nor serves leader reads from its stopped state', async (t) => {
+  const cluster = await InProcessCluster.start({ size: 3, tickMs: 10, seed: 11 });
+  t.teardown(() => cluster.stop());
+  const leader = (await cluster.waitForLeader()).id;
+  const printer = (model: string): Record<string, string> => ({ company: 'Prusa', model });
+  const breakDisk = (id: string): void => {
+    cluster.member(id).storage.save = () => Promise.reject(new Error('ENOSPC: no space left on device'));
+  };
+  const untilStopped = async (id: string): Promise<void> => {
+    for (let i = 0; i < 200 && cluster.node(id).isHealthy(); i++) await sleep(10);
+    t.false(cluster.node(id).isHealthy(), `${id} stopped`);
+  };
+
+  // A follower: the next append it must store stops its loop; it must not keep forwarding.
+  const follower = cluster.followers(leader).at(0)!.id;
+  breakDisk(follower);
+  t.is((await post(cluster.url(leader), '/api/v1/printers', printer('a'))).status, 201);
+  await untilStopped(follower);
+  assertProblem(t, await post(cluster.url(follower), '/api/v1/printers', printer('b')), 503, 'unhealthy');
+
+  // The leader: it still believes it leads, but its state stopped where its disk did.
+  breakDisk(leader);
+  await post(cluster.url(leader), '/api/v1/printers', printer('c'));
+  await untilStopped(leader);
+  assertProblem(t, await get(cluster.url(leader), '/api/v1/printers?consistency=leader'), 503, 'unhealthy');
 });
