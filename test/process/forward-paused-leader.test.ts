@@ -35,7 +35,9 @@ netnsTest(
     t.teardown(() => cluster.stop());
     const e = cluster.electionTimeoutMs;
     const leader = await cluster.waitForLeader();
-    const follower = cluster.node(cluster.nodes.find((n) => n.id !== leader)!.id);
+    // The follower with the highest id: the other one (PreVote lets the lower id go first)
+    // usually becomes the new leader, so the retry crosses the network.
+    const follower = cluster.node(cluster.nodes.filter((n) => n.id !== leader).at(-1)!.id);
     const printers = `${follower.url}/api/v1/printers`;
     t.is((await postJson(printers, { id: 'warm', company: 'Prusa', model: 'MK4' })).status, 201);
 
