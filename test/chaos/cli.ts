@@ -1,0 +1,62 @@
+// `npm run chaos`: the fault-injection suite on real processes in network namespaces.
+//   npm run chaos                         3 nodes, then 5 nodes, about 5 minutes each
+//   npm run chaos -- --seed 42            replay a run's fault schedule from its seed
+//   npm run chaos -- --nodes 5 --minutes 2
+//   npm run chaos -- --with-wipe          also wipe a member's data dir (see docs/testing.md)
+// Needs root, iproute2 and iptables (test/chaos/setup.sh installs them). Exit 1 on any
+// failed check or a recovery over 3 election timeouts.
+
+import { parseArgs } from 'node:util';
+import { FAULT_KINDS } from './faults.js';
+import { netnsUnavailable } from './netlab.js';
+import { formatReport } from './report.js';
+import { runChaos } from './run.js';
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string' },
+    nodes: { type: 'string', default: '3,5' },
+    minutes: { type: 'string', default: '5' },
+    clients: { type: 'string', default: '6' },
+    'with-wipe': { type: 'boolean', default: false },
+  },
+});
+
+const unavailable = netnsUnavailable();
+if (unavailable) {
+  console.error(`chaos: cannot run here: ${unavailable}`);
+  process.exit(2);
+}
+const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 1_000_000);
+const kinds = FAULT_KINDS.filter((k) => k !== 'wipe-member' || values['with-wipe']);
+console.log(
+  `chaos: seed ${seed} (replay: npm run chaos -- --seed ${seed} --nodes ${values.nodes} --minutes ${values.minutes})`,
+);
+if (!values['with-wipe']) {
+  console.log(
+    'chaos: wipe-member is off (a wiped member cannot rejoin safely until it rejoins as a learner; --with-wipe turns it on)',
+  );
+}
+let failed = false;
+for (const nodes of values.nodes.split(',').map(Number)) {
+  console.log(`\n== ${nodes} nodes, ${values.minutes} min`);
+  const result = await runChaos({
+    seed,
+    nodes,
+    durationMs: Number(values.minutes) * 60_000,
+    kinds,
+    clients: Number(values.clients),
+    log: (line) => console.log(line),
+  });
+  console.log(`\n${formatReport(result)}`);
+  for (const note of result.notes) console.log(note);
+  if (result.failures.length > 0) {
+    failed = true;
+    console.log(`\nFAILED (${result.failures.length}):`);
+    for (const f of result.failures) console.log(`  - ${f}`);
+  } else {
+    console.log('\nall checks passed');
+  }
+}
+console.log(`\nchaos: seed ${seed}: ${failed ? 'FAILED' : 'passed'}`);
+process.exit(failed ? 1 : 0);
