@@ -80,6 +80,7 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
   const notes: string[] = [];
   const faults: FaultRecord[] = [];
   const samples: LeaderSample[] = [];
+  const terms = new Map<FaultRecord, number>();
   let sampling = true;
   let workload: Workload | null = null;
   try {
@@ -131,7 +132,7 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
         note: '',
       };
       faults.push(record);
-      await hold(cluster, applied, planned.holdMs, record, workload, e);
+      await hold(cluster, applied, planned.holdMs, record, workload, e, failures);
       await applied.heal();
       if (applied.kind === 'disk-full') await restartIfStopped(cluster, applied.targets[0]!, record);
       if (applied.restart.length > 0) {
@@ -143,8 +144,7 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
       record.healedAt = performance.now();
       record.recoveryMs = await recovery(cluster, workload, e);
       record.end = performance.now();
-      const change = samples.find((s) => s.at >= start && s.leader !== null && s.term > termBefore);
-      record.newLeaderMs = change ? change.at - start : null;
+      terms.set(record, termBefore);
       if (record.recoveryMs === null || record.recoveryMs > 3 * e) {
         failures.push(
           `${applied.description}: every node served again ${record.recoveryMs === null ? 'not within 30 s' : `${record.recoveryMs.toFixed(0)} ms`} after the heal (budget ${3 * e} ms)`,
@@ -154,6 +154,11 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
     await workload.stop();
     sampling = false;
     await sampler;
+    // The sampler lags the faults a little: a leader of a newer term is looked up once it stopped.
+    for (const [record, termBefore] of terms) {
+      const change = samples.find((s) => s.at >= record.start && s.leader !== null && s.term > termBefore);
+      record.newLeaderMs = change ? change.at - record.start : null;
+    }
     await cluster.lab.heal();
     for (const n of cluster.nodes) {
       cluster.resume(n.id);
@@ -191,6 +196,7 @@ async function hold(
   record: FaultRecord,
   workload: Workload,
   e: number,
+  failures: string[],
 ): Promise<void> {
   if (applied.kind !== 'disk-full') return sleep(holdMs);
   const id = applied.targets[0]!;
@@ -203,7 +209,8 @@ async function hold(
   );
   const said = /ENOSPC|no space/i.test(cluster.node(id).output);
   record.note = `write through ${id}: ${ok ? 'ACCEPTED' : last.detail}; /healthz ${healthz}; log names ENOSPC: ${said}`;
-  if (ok) record.note += ' (a full disk must refuse writes)';
+  if (ok || healthz === 200 || !said)
+    failures.push(`${applied.description}: ${record.note} (a full disk must stop writes with a clear error)`);
   await sleep(Math.max(0, holdMs - 4 * e));
 }
 
@@ -215,7 +222,10 @@ async function restartIfStopped(cluster: NetnsCluster, id: string, record: Fault
   if (healthy) return;
   // A node whose storage failed stops serving for good (as Kubernetes' liveness probe would, restart it).
   await cluster.kill(id);
+  const t0 = performance.now();
   cluster.startNode(id);
+  await waitHealthy(cluster, id, 30_000);
+  record.restartMs = performance.now() - t0;
   record.note += '; restarted after the disk was freed';
 }
 
