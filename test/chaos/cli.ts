@@ -2,6 +2,7 @@
 //   npm run chaos                         3 nodes, then 5 nodes, about 5 minutes each
 //   npm run chaos -- --seed 42            replay a run's fault schedule from its seed
 //   npm run chaos -- --nodes 5 --minutes 2
+//   npm run chaos -- --faults disk-full,kill-leader   only these fault kinds
 //   npm run chaos -- --with-wipe          also wipe a member's data dir (see docs/testing.md)
 // Needs root, iproute2 and iptables (test/chaos/setup.sh installs them). Exit 1 on any
 // failed check or a recovery over 3 election timeouts.
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '3,5' },
     minutes: { type: 'string', default: '5' },
     clients: { type: 'string', default: '6' },
+    faults: { type: 'string' },
     'with-wipe': { type: 'boolean', default: false },
   },
 });
@@ -28,7 +30,16 @@ if (unavailable) {
   process.exit(2);
 }
 const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 1_000_000);
-const kinds = FAULT_KINDS.filter((k) => k !== 'wipe-member' || values['with-wipe']);
+const wanted = values.faults?.split(',');
+for (const k of wanted ?? []) {
+  if (!(FAULT_KINDS as readonly string[]).includes(k)) {
+    console.error(`chaos: unknown fault ${k}; one of ${FAULT_KINDS.join(', ')}`);
+    process.exit(2);
+  }
+}
+const kinds = FAULT_KINDS.filter((k) =>
+  wanted ? wanted.includes(k) : k !== 'wipe-member' || values['with-wipe'],
+);
 console.log(
   `chaos: seed ${seed} (replay: npm run chaos -- --seed ${seed} --nodes ${values.nodes} --minutes ${values.minutes})`,
 );

@@ -132,7 +132,7 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
         note: '',
       };
       faults.push(record);
-      await hold(cluster, applied, planned.holdMs, record, workload, e, failures);
+      await hold(cluster, applied, planned.holdMs, record, e, failures);
       await applied.heal();
       if (applied.kind === 'disk-full') await restartIfStopped(cluster, applied.targets[0]!, record);
       if (applied.restart.length > 0) {
@@ -156,7 +156,9 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
     await sampler;
     // The sampler lags the faults a little: a leader of a newer term is looked up once it stopped.
     for (const [record, termBefore] of terms) {
-      const change = samples.find((s) => s.at >= record.start && s.leader !== null && s.term > termBefore);
+      const change = samples.find(
+        (s) => s.at >= record.start && s.at <= record.end && s.leader !== null && s.term > termBefore,
+      );
       record.newLeaderMs = change ? change.at - record.start : null;
     }
     await cluster.lab.heal();
@@ -194,21 +196,29 @@ async function hold(
   applied: AppliedFault,
   holdMs: number,
   record: FaultRecord,
-  workload: Workload,
   e: number,
   failures: string[],
 ): Promise<void> {
   if (applied.kind !== 'disk-full') return sleep(holdMs);
   const id = applied.targets[0]!;
   await sleep(Math.min(holdMs, 4 * e));
-  const ok = await workload.probe(id, 2 * e);
-  const last = workload.entries.at(-1)!;
+  // One attempt at that node alone (the workload's keyed retry would go to another node).
+  const answer = await fetch(`${cluster.node(id).url}/api/v1/printers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: `full-${id}-${Math.round(record.start)}`, company: 'Prusa', model: 'MK4' }),
+    signal: AbortSignal.timeout(2 * e),
+  }).then(
+    async (r) => `${r.status} ${((await r.json().catch(() => ({}))) as { code?: string }).code ?? ''}`.trim(),
+    (error: unknown) => `no answer (${(error as Error).name})`,
+  );
+  const ok = answer.startsWith('2');
   const healthz = await fetch(`${cluster.node(id).url}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
     (r) => r.status,
     () => 0,
   );
   const said = /ENOSPC|no space/i.test(cluster.node(id).output);
-  record.note = `write through ${id}: ${ok ? 'ACCEPTED' : last.detail}; /healthz ${healthz}; log names ENOSPC: ${said}`;
+  record.note = `write sent to ${id}: ${answer}; /healthz ${healthz}; log names ENOSPC: ${said}`;
   if (ok || healthz === 200 || !said)
     failures.push(`${applied.description}: ${record.note} (a full disk must stop writes with a clear error)`);
   await sleep(Math.max(0, holdMs - 4 * e));
