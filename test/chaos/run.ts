@@ -168,7 +168,7 @@ export async function runChaos(options: RunOptions): Promise<RunResult> {
       if (!n.process) cluster.startNode(n.id);
     }
     const finals = await converge(cluster, failures);
-    check(workload.entries, finals, failures, notes);
+    check(workload.entries, finals, failures, notes, faults, e);
   } catch (error) {
     failures.push(`run aborted: ${(error as Error).stack ?? String(error)}`);
   } finally {
@@ -319,6 +319,8 @@ function check(
   finals: readonly FinalState[],
   failures: string[],
   notes: string[],
+  faults: readonly FaultRecord[],
+  e: number,
 ): void {
   const verdicts = checkJobs(entries);
   const bad = verdicts.filter((v) => !v.ok);
@@ -353,6 +355,15 @@ function check(
   for (const s of stale.get('linearizable')!) {
     failures.push(
       `stale linearizable read of ${(s.entry.op as { job: string }).job} on ${s.entry.node}: saw ${s.saw} after ${s.acknowledged} was acknowledged`,
+    );
+  }
+  // consistency=leader is a lease read: stale only if the leader was paused between its lease
+  // check and its answer (docs/api.md, "What consistency=leader assumes").
+  const paused = faults.filter((f) => f.kind === 'pause-leader');
+  for (const s of stale.get('leader')!) {
+    if (paused.some((f) => s.entry.call <= f.end + 3 * e && s.entry.ret >= f.start)) continue;
+    failures.push(
+      `stale consistency=leader read of ${(s.entry.op as { job: string }).job} on ${s.entry.node} with no leader paused: saw ${s.saw} after ${s.acknowledged} was acknowledged`,
     );
   }
 }
