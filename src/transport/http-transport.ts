@@ -258,6 +258,8 @@ export class HttpTransport implements Transport {
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;
       const text = (err as Error).message;
+      // The refused peer may reset the connection while the answer is written.
+      socket.on('error', () => socket.destroy());
       socket.end(
         `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: text/plain\r\n` +
           `Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,

@@ -341,8 +341,9 @@ test('a stream whose frames go unacknowledged is dropped and reopened after the 
   t.true(a.warnings.some((w) => /reconnecting/.test(w)));
 });
 
-test('an acknowledged stream stays open however long it runs', async (t) => {
-  const [a, b] = await mesh(t, ['a', 'b'], { silenceMs: 100 });
+// Serial: both ends share this process's event loop, and a stall elsewhere would delay the acks.
+test.serial('an acknowledged stream stays open however long it runs', async (t) => {
+  const [a, b] = await mesh(t, ['a', 'b'], { silenceMs: 200 });
   if (!a || !b) return t.fail();
   for (let i = 1; i <= 60; i++) {
     a.tr.send([hb('a', 'b', i)]);
