@@ -79,9 +79,9 @@ export async function forwardToLeader(ctx: ApiContext, req: Request, res: Respon
 class LeaderMovedError extends Error {
   constructor(
     readonly from: string,
-    readonly to: string | null,
+    readonly to: string,
   ) {
-    super(`the leader changed from ${from} to ${to ?? 'none yet'} while the request was forwarded`);
+    super(`the leader changed from ${from} to ${to} while the request was forwarded`);
   }
 }
 
@@ -109,7 +109,11 @@ async function forwardFollowingLeader(
     const target = leaderTarget(ctx, req);
     const moved = new AbortController();
     const off = ctx.node.on('role', (change: RoleChange) => {
-      if (change.leader !== target.leader) moved.abort(new LeaderMovedError(target.leader, change.leader));
+      // A follower that merely lost track of the leader (campaigning, null) keeps waiting: the
+      // leader may well answer. Only another leader makes the old one's answer unlikely.
+      if (change.leader !== null && change.leader !== target.leader) {
+        moved.abort(new LeaderMovedError(target.leader, change.leader));
+      }
     });
     try {
       await ctx.forwarder.forward(req, res, target, body, moved.signal);
