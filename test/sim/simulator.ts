@@ -15,12 +15,12 @@ import type { CoreFactory } from '../../src/node/index.js';
 import { RaftCore, SeededPrng } from '../../src/raft/index.js';
 import type { ConfChange, Entry, Message, NodeId } from '../../src/raft/index.js';
 import { EventQueue } from './event-queue.js';
-import { faultHandlers, installTopology } from './faults.js';
-import type { FaultKind, FaultTarget, Topology } from './faults.js';
+import { faultHandlers } from './faults.js';
+import type { FaultKind, FaultTarget } from './faults.js';
 import { Host } from './host.js';
 import { Violation } from './invariants.js';
-import { electableVoter } from './liveness.js';
-import { Network, reliableNetwork } from './network.js';
+import { Liveness } from './liveness.js';
+import { Network } from './network.js';
 import type { NetworkProfile } from './network.js';
 import { ObservedShop } from './observed-shop.js';
 import { Observer } from './observer.js';
@@ -130,20 +130,9 @@ class Simulation {
   private readonly faults: Partial<Record<FaultKind, number>> = {};
   private violation: Violation | null = null;
   private faulting = true;
-  private healedAt = -1;
   private events = 0;
-  private probeSeq = 0;
-  private probe: { host: Host; life: number; id: string; acked: boolean } | null = null;
-  private recoveredIn = -1;
-  private partial: {
-    topology: string;
-    since: number;
-    electableAt: number | null;
-    recoveredIn: number;
-  } | null = null;
+  private readonly liveness: Liveness;
   private done = false;
-  /** Removed members shut down at the heal when nothing else stops them from disrupting (see heal()). */
-  private readonly retired = new Set<NodeId>();
 
   constructor(private readonly options: SimOptions) {
     const p = (this.prng = new SeededPrng(options.seed));
@@ -217,6 +206,29 @@ class Simulation {
     this.trace.note(
       `config ${JSON.stringify(this.config)} chaos ${JSON.stringify(this.chaos)} partial ${this.partialPhase}`,
     );
+    this.liveness = new Liveness({
+      queue: this.queue,
+      prng: this.prng,
+      network: this.network,
+      hosts: this.hosts,
+      initialIds: this.initialIds,
+      trace: this.trace,
+      tickMs: TICK_MS,
+      electionMs: ELECTION_MS,
+      bound: this.livenessBound,
+      retireRemoved: !this.config.checkQuorum && !this.config.preVote,
+      leader: () => this.leader(),
+      start: (host) => this.start(host),
+      crash: (host, why) => this.crash(host, why),
+      stopFaults: () => {
+        this.faulting = false;
+      },
+      faultTarget: () => this.faultTarget(),
+      idleClients: (since) => this.workload.idleSince(since),
+      done: () => {
+        this.done = true;
+      },
+    });
   }
 
   async run(): Promise<SimResult> {
@@ -224,14 +236,16 @@ class Simulation {
       for (const host of this.hosts) this.start(host);
       this.workload.start();
       this.queue.after(this.chaos.faultEvery, () => this.fault());
-      this.queue.at(this.chaosTime, () => (this.partialPhase ? this.stillPartition() : this.heal()));
+      this.queue.at(this.chaosTime, () =>
+        this.partialPhase ? this.liveness.stillPartition() : this.liveness.heal(),
+      );
       const end = this.chaosTime + (this.partialPhase ? 65 * ELECTION_MS : 0) + this.livenessBound;
       while (!this.done && this.queue.runNext(end)) {
         this.events++;
         await turn(); // the driver's promises settle: every microtask runs before the next event
         this.afterEvent();
       }
-      if (!this.done) this.livenessFailed();
+      if (!this.done) this.liveness.failed();
       if (this.violation === null) {
         this.assertLogsMatch();
         this.workload.checkLinearizable();
@@ -256,12 +270,8 @@ class Simulation {
         opsUnknown: w.unknown,
         refusals: w.refusals,
         reads: w.reads,
-        recoveredIn: this.recoveredIn,
-        partial: this.partial && {
-          topology: this.partial.topology,
-          electable: this.partial.electableAt !== null,
-          recoveredIn: this.partial.recoveredIn,
-        },
+        recoveredIn: this.liveness.recoveredIn,
+        partial: this.liveness.partialOutcome,
         linearizabilitySteps: w.checkSteps,
       },
     };
@@ -490,171 +500,6 @@ class Simulation {
     });
   }
 
-  // ---- liveness (liveness.ts states the two properties) ----------------------------------------------
-
-  /**
-   * Property 2: faults stop, every machine runs, the logs converge on a healed, reliable
-   * network for a few election timeouts, then a partial topology is installed and stays
-   * still. Half the time the center of a star or bridge is the highest-id voter that does not
-   * lead: the layout where a tie-break between pre-candidates could refuse the only node able
-   * to win.
-   */
-  private stillPartition(): void {
-    this.faulting = false;
-    this.network.healAll();
-    this.network.profile = reliableNetwork;
-    for (const h of this.hosts) {
-      if (h.paused) h.resume();
-      if (!h.up) this.start(h);
-    }
-    this.queue.after(5 * ELECTION_MS, () => {
-      const topology = (['star', 'bridge', 'ring', 'halves'] as const satisfies readonly Topology[])[
-        this.prng.int(4)
-      ]!;
-      const leader = this.leader()?.id;
-      const voters = this.hosts.find((h) => h.core)?.core?.status().config.voters ?? this.initialIds;
-      const highest = [...voters]
-        .filter((id) => id !== leader)
-        .sort()
-        .at(-1);
-      const center = this.prng.next() < 0.5 ? highest : undefined;
-      const what = installTopology(this.stillTarget(), topology, center);
-      this.partial = { topology: what, since: this.queue.now, electableAt: null, recoveredIn: -1 };
-      this.trace.note(`STILL PARTIAL PARTITION: ${what}`);
-      this.queue.after(TICK_MS, () => this.checkPartial());
-    });
-  }
-
-  private stillTarget(): FaultTarget {
-    return { ...this.faultTarget(), leader: () => null };
-  }
-
-  private checkPartial(): void {
-    const partial = this.partial!;
-    if (this.probeCommitted()) {
-      partial.recoveredIn = this.queue.now - partial.since;
-      this.trace.note(
-        `partial partition: a leader committed ${partial.recoveredIn} after the layout stood still`,
-      );
-      this.heal();
-      return;
-    }
-    if (partial.electableAt === null && this.leader() === null) {
-      const v = electableVoter(this.hosts, this.network);
-      if (v !== null) {
-        partial.electableAt = this.queue.now;
-        this.trace.note(
-          `partial partition: no leader, and ${v} can reach an up-to-date quorum: 20 election timeouts from now`,
-        );
-      }
-    }
-    const deadline =
-      partial.electableAt === null
-        ? partial.since + 60 * ELECTION_MS
-        : partial.electableAt + 20 * ELECTION_MS;
-    if (this.queue.now >= deadline) {
-      if (partial.electableAt !== null)
-        throw new Violation(
-          'assertLiveness',
-          `no leader committed within 20 election timeouts of the still partial partition (${partial.topology}) becoming electable\n  ${this.describeNodes()}`,
-        );
-      this.heal();
-      return;
-    }
-    this.queue.after(TICK_MS, () => this.checkPartial());
-  }
-
-  /** Property 1: all faults heal. */
-  private heal(): void {
-    this.faulting = false;
-    this.healedAt = this.queue.now;
-    this.probe = null;
-    this.network.healAll();
-    this.network.profile = reliableNetwork;
-    if (!this.config.checkQuorum && !this.config.preVote) this.retireRemoved();
-    for (const h of this.hosts) {
-      if (h.paused) h.resume();
-      if (!h.up && !this.retired.has(h.id)) this.start(h);
-    }
-    this.trace.note('ALL FAULTS HEALED; liveness clock starts');
-    this.queue.after(TICK_MS, () => this.checkHealed());
-  }
-
-  /**
-   * Without PreVote or CheckQuorum's lease nothing stops a removed member that never learnt of
-   * its removal from deposing leaders for ever (dissertation §4.2.3): shut such nodes down, as an
-   * operator scaling down would. A node counts as removed when most others' configurations leave it out.
-   */
-  private retireRemoved(): void {
-    const configs = new Map(this.hosts.filter((h) => h.core).map((h) => [h.id, h.core!.status().config]));
-    for (const h of this.hosts) {
-      const others = [...configs].filter(([id]) => id !== h.id);
-      const excluding = others.filter(
-        ([, conf]) => !conf.voters.includes(h.id) && !conf.learners.includes(h.id),
-      );
-      if (excluding.length * 2 > others.length) {
-        this.crash(h, 'removed from the cluster; shut down');
-        this.retired.add(h.id);
-      }
-    }
-  }
-
-  private checkHealed(): void {
-    if (this.probeCommitted()) {
-      const probe = this.probe!;
-      const conf = probe.host.core?.status().config;
-      const members = conf ? [...conf.voters, ...conf.learners] : [];
-      const lagging = members.filter(
-        (id) => !this.retired.has(id) && !this.hosts.find((h) => h.id === id)?.node?.fsm.getPrinter(probe.id),
-      );
-      if (lagging.length === 0 && this.workload.idleSince(this.healedAt).length === 0) {
-        this.recoveredIn = this.queue.now - this.healedAt;
-        this.trace.note(
-          `liveness: probe committed and applied by every member ${this.recoveredIn} after the heal`,
-        );
-        this.done = true;
-        return;
-      }
-    }
-    this.queue.after(TICK_MS, () => this.checkHealed());
-  }
-
-  /** Proposes a probe on the leader (again, if its proposer lost it); true once one was acknowledged. */
-  private probeCommitted(): boolean {
-    const probe = this.probe;
-    if (probe?.acked) return true;
-    const leader = this.leader();
-    const stale = probe === null || probe.host.life !== probe.life || !probe.host.node?.isLeader();
-    if (leader?.node && stale) {
-      const id = `probe-${++this.probeSeq}`;
-      const next = { host: leader, life: leader.life, id, acked: false };
-      this.probe = next;
-      leader.node
-        .propose({
-          type: 'printer.create',
-          at: 1_700_000_000_000,
-          printer: { id, company: 'probe', model: 'probe' },
-        })
-        .then(
-          (result) => {
-            if (result.ok) next.acked = true;
-          },
-          () => {
-            // Refused, lost or timed out: propose again on whoever leads next time.
-            if (this.probe === next) this.probe = null;
-          },
-        );
-    }
-    return false;
-  }
-
-  private livenessFailed(): never {
-    throw new Violation(
-      'assertLiveness',
-      `${this.livenessBound} ms after all faults healed (at ${this.healedAt}): probe ${this.probe ? `${this.probe.id} on ${this.probe.host.id}` : 'none'}, clients without a completed op since: [${this.workload.idleSince(this.healedAt).join(',')}]\n  ${this.describeNodes()}`,
-    );
-  }
-
   /** Log Matching between every pair of whole logs, at the end. */
   private assertLogsMatch(): void {
     const logs = new Map<NodeId, { first: number; entries: readonly Entry[] }>();
@@ -665,18 +510,5 @@ class Simulation {
       if (got !== 'compacted') logs.set(h.id, { first: s.snapshotIndex + 1, entries: got });
     }
     this.observer.checks.assertLogMatchingFull(logs);
-  }
-
-  private describeNodes(): string {
-    return this.hosts
-      .map((h) => {
-        if (!h.up || !h.core) return `${h.id} down`;
-        const s = h.core.status();
-        const progress = s.progress
-          .map((p) => `${p.id}:${p.state} match ${p.match} next ${p.next}`)
-          .join('; ');
-        return `${h.id} ${s.role} term ${s.term} leader ${s.leader ?? '-'} commit ${s.commit} applied ${s.applied} last ${s.lastIndex}:${s.lastTerm} voters [${s.config.voters.join(',')}] learners [${s.config.learners.join(',')}]${progress ? ` progress ${progress}` : ''}`;
-      })
-      .join('\n  ');
   }
 }
