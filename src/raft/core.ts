@@ -218,11 +218,6 @@ export class RaftCore {
   }
 
   /**
-   * At most one vote per term (or a PreVote for a future term), and only for an up-to-date log
-   * (§5.4.1). A node that believes it is a learner still answers (as etcd does): the candidate
-   * may already hold its promotion. Only the candidate's own voters count (poll()).
-   */
-  /**
    * How many PreVote rounds after losing its leader a pre-candidate refuses the PreVote of a
    * higher id with the same log (see defersPreVote). More than one round would let two
    * pre-candidates that cannot reach each other refuse a third that could win, for ever.
@@ -236,6 +231,11 @@ export class RaftCore {
     return this.committedInTerm;
   }
 
+  /**
+   * At most one vote per term (or a PreVote for a future term), and only for an up-to-date log
+   * (§5.4.1). A node that believes it is a learner still answers (as etcd does): the candidate
+   * may already hold its promotion. Only the candidate's own voters count (poll()).
+   */
   protected canGrantVote(m: VoteRequest): boolean {
     const free =
       this.vote === m.from ||
