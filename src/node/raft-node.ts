@@ -149,7 +149,12 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       },
     });
     this.confChanges = new ProposalTracker<void>(tuning.proposalTimeoutMs);
-    this.reads = new ReadTracker(`${options.id}`, tuning.readTimeoutMs);
+    // Read contexts must never repeat across restarts: a leader may still answer a request of
+    // this node's previous life, and that answer must not release a read of this one (found
+    // by the simulation, seed 8918: a stale linearizable read). So each life has its own nonce.
+    const life =
+      options.seed === undefined ? randomInt(0, 2 ** 48) : new SeededPrng(options.seed + 2).int(2 ** 31);
+    this.reads = new ReadTracker(`${options.id}.${life.toString(36)}`, tuning.readTimeoutMs);
   }
 
   /**

@@ -81,7 +81,10 @@ export interface NodeOptions<C, R, S extends StateMachine<C, R> = StateMachine<C
   readonly apiAddresses?: ReadonlyMap<NodeId, string>;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
-  /** Seed of the election-jitter PRNG (default: random). */
+  /**
+   * Seed of this life's randomness: election jitter, the phase of automatic snapshots, the
+   * nonce of its read contexts (default: random). Give every start of a node its own seed.
+   */
   readonly seed?: number;
   /** Time and timers (default: the system clock); the simulation passes a virtual one. */
   readonly clock?: Clock;

@@ -50,6 +50,7 @@ export class InProcessCluster {
   readonly members: ClusterMember[] = [];
   readonly ids: string[];
   readonly seed: number;
+  private lives = 0;
 
   private constructor(private readonly options: ClusterOptions) {
     this.ids = Array.from({ length: options.size }, (_, i) => `n${i + 1}`);
@@ -111,7 +112,8 @@ export class InProcessCluster {
       readTimeoutMs: o.readTimeoutMs ?? 3_000,
       checkQuorum: o.checkQuorum ?? true,
       metrics,
-      seed: this.seed + this.ids.indexOf(id),
+      // A new seed per life: a restarted node must not repeat its earlier life's read contexts.
+      seed: this.seed + this.ids.indexOf(id) + 1000 * this.lives++,
     });
   }
 

@@ -72,6 +72,7 @@ async function startN3(
   storage: InspectableStorage,
   nodeClass: typeof RaftNode = RaftNode,
   logger?: Logger,
+  seed = 3,
 ): Promise<{ node: ShopNode; transport: ScriptedTransport; clock: ManualClock }> {
   const transport = new ScriptedTransport(storage);
   const clock = new ManualClock();
@@ -81,7 +82,7 @@ async function startN3(
     storage,
     transport,
     clock,
-    seed: 3,
+    seed,
     ...(logger ? { logger } : {}),
   };
   const node =
@@ -226,4 +227,42 @@ test("the core's decisions reach the node's log at debug level (and cost nothing
   await flush();
   const events = lines.map((l) => l.event).filter((e) => e !== undefined);
   t.true(events.includes('become-pre-candidate'), `core events logged: ${events.join(', ')}`);
+});
+
+test("an answer to a read of a node's previous life never releases a read of this one (sim seed 8918)", async (t) => {
+  const storage = new InspectableStorage();
+  const heartbeat: Message = { type: 'heartbeat', from: 'n1', to: 'n3', term: 1, commit: 0, context: '' };
+  const first = await startN3(storage, RaftNode, undefined, 3);
+  first.transport.handler!(heartbeat);
+  await flush();
+  void first.node.readBarrier().catch(() => undefined);
+  await flush();
+  const oldAsk = first.transport.sent.map((s) => s.message).find((m) => m.type === 'read-index');
+  t.truthy(oldAsk);
+  // A crash; the new life (its own seed) asks again; the leader's late answer to the old ask arrives.
+  storage.reopen();
+  const second = await startN3(storage, RaftNode, undefined, 4);
+  second.transport.handler!(heartbeat);
+  await flush();
+  let released = false;
+  void second.node.readBarrier().then(
+    () => (released = true),
+    () => undefined,
+  );
+  await flush();
+  const newAsk = second.transport.sent.map((s) => s.message).find((m) => m.type === 'read-index');
+  t.truthy(newAsk);
+  if (oldAsk?.type !== 'read-index' || newAsk?.type !== 'read-index') return;
+  t.not(newAsk.context, oldAsk.context, 'contexts never repeat across lives');
+  second.transport.handler!({
+    type: 'read-index-response',
+    from: 'n1',
+    to: 'n3',
+    term: 1,
+    context: oldAsk.context,
+    index: 0,
+  });
+  await flush();
+  t.false(released, "the old life's answer (an index from before writes this read must see) was not taken");
+  await second.node.stop();
 });
