@@ -153,7 +153,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     // this node's previous life, and that answer must not release a read of this one (found
     // by the simulation, seed 8918: a stale linearizable read). So each life has its own nonce.
     const life =
-      options.seed === undefined ? randomInt(0, 2 ** 48) : new SeededPrng(options.seed + 2).int(2 ** 31);
+      options.seed === undefined ? randomInt(0, 2 ** 47) : new SeededPrng(options.seed + 2).int(2 ** 31);
     this.reads = new ReadTracker(`${options.id}.${life.toString(36)}`, tuning.readTimeoutMs);
   }
 
