@@ -8,14 +8,23 @@
 // made a one-route Express app cost 138 µs of CPU per POST instead of 47 µs (docs/performance.md).
 // Here the server constructs requests and responses from subclasses that already inherit
 // the app's `request`/`response` prototypes, and hands them straight to `app.router`
-// (Express 5's public router), doing the rest of what app.handle does itself. Requests
-// whose target is not a path (absolute-form, authority-form) are refused before routing.
+// (Express 5's public router), doing the rest of what app.handle does itself.
+//
+// Before any routing, requests whose target is not a path (absolute-form, authority-form)
+// or whose Host header is missing or repeated are refused; what Node's parser refuses, and
+// CONNECT, is answered by src/api/http-errors.ts. Every refusal is problem+json.
 
 import { IncomingMessage, ServerResponse, createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Express, Request, Response } from 'express';
 import { ApiError, sendProblem, toProblem } from './problem.js';
-import { requestTargetProblem } from './request-target.js';
+import {
+  IMPLEMENTED_METHODS,
+  answerClientError,
+  answerConnect,
+  answerExpectation,
+  requestProblem,
+} from './http-errors.js';
 
 export function createApiServer(app: Express): Server {
   class ApiRequest extends IncomingMessage {}
@@ -25,26 +34,36 @@ export function createApiServer(app: Express): Server {
   Object.setPrototypeOf(ApiResponse.prototype, app.response);
   const router = app.router;
 
-  return createServer({ IncomingMessage: ApiRequest, ServerResponse: ApiResponse }, (rawReq, rawRes) => {
+  const options = {
+    IncomingMessage: ApiRequest,
+    ServerResponse: ApiResponse,
+    // Checked below, so that the answer is a problem like every other refusal.
+    requireHostHeader: false,
+  };
+  const server = createServer(options, (rawReq, rawRes) => {
     const req = rawReq as unknown as Request;
     const res = rawRes as unknown as Response;
     req.res = res;
     res.req = req;
     res.locals = Object.create(null) as Record<string, unknown>;
-    // Before any routing: Express routes on the path alone, so `http://other-host/api/...`
-    // would otherwise reach the routes (and, on a follower, the forwarder).
-    const refused = requestTargetProblem(req.method, req.url);
+    // Express routes on the path alone, so `http://other-host/api/...` would otherwise
+    // reach the routes (and, on a follower, the forwarder).
+    const refused = requestProblem(req);
     if (refused !== null) {
       sendProblem(res, toProblem(refused));
       return;
     }
     if (req.url === '*') {
-      res.writeHead(204, { Allow: 'GET, HEAD, POST, OPTIONS' });
+      res.writeHead(204, { Allow: IMPLEMENTED_METHODS });
       res.end();
       return;
     }
     router(req, res, (error?: unknown) => finish(req, res, error));
   });
+  server.on('clientError', answerClientError);
+  server.on('connect', answerConnect);
+  server.on('checkExpectation', answerExpectation);
+  return server;
 }
 
 /**
