@@ -1,17 +1,22 @@
-// The event log: applied changes (index, term, type, payload) read back from the Raft log.
-// `GET /api/v1/events?after=&limit=` pages through history (410 with the earliest index
-// once it is compacted into a snapshot); `?watch=true` streams new events as Server-Sent
-// Events, starting after `after` (default: now).
+// The event log: the changes the state machine made (index, term, type, payload), read back
+// from the Raft log. Commands that changed nothing — refusals (409, 404...) and idempotent
+// replays — are not events (ShopNodeOptions leaves them out through the node's `changed`).
+// `GET /api/v1/events?after=&limit=` pages through history, `limit` counting events (410
+// with the earliest index once it is compacted into a snapshot); `?watch=true` streams them
+// as Server-Sent Events, starting after `after` (default: now).
 
 import type { Response, Router } from 'express';
-import type { DecodedEvent } from '../node/index.js';
+import type { DecodedEvent, EventsPage } from '../node/index.js';
 import type { ApiContext } from './context.js';
 import { route } from './context.js';
 import { ApiError } from './problem.js';
 import { queryInt, queryString } from './validation.js';
+import type { ShopNode } from './shop.js';
 
 const EVENTS = '/api/v1/events';
 const MAX_LIMIT = 1000;
+/** Log entries one page may look through for events; past that it answers with fewer. */
+const MAX_SCAN = 10_000;
 /** A watcher that lets this much pile up unread is cut off; it resumes with Last-Event-ID. */
 const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
 
@@ -24,6 +29,24 @@ function compacted(earliest: number): ApiError {
       earliest_index: earliest,
     },
   );
+}
+
+/**
+ * Up to `limit` events after `after`, looking through at most MAX_SCAN log entries (the
+ * entries in between, no-ops and commands that changed nothing, are no events); `next` is
+ * where the next page starts.
+ */
+export function eventPage(node: ShopNode, after: number, limit: number): EventsPage {
+  const events: DecodedEvent[] = [];
+  let next = after;
+  while (events.length < limit && next < node.appliedIndex() && next - after < MAX_SCAN) {
+    const page = node.events(next, Math.min(limit - events.length, MAX_SCAN - (next - after)));
+    if ('compacted' in page) return page;
+    events.push(...page.events);
+    if (page.next <= next) break;
+    next = page.next;
+  }
+  return { events, next };
 }
 
 export function eventRoutes(router: Router, ctx: ApiContext): void {
@@ -47,7 +70,7 @@ export function eventRoutes(router: Router, ctx: ApiContext): void {
         return;
       }
       const after = queryInt(query, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
-      const page = ctx.node.events(after, limit);
+      const page = eventPage(ctx.node, after, limit);
       if ('compacted' in page) throw compacted(page.compacted);
       res.json({ events: page.events, next_after: page.next, applied_index: ctx.node.appliedIndex() });
     }),

@@ -27,8 +27,13 @@ export type ShopNode = RaftNode<ShopCommand, ShopResult, PrintShop>;
 /** NodeOptions without the FSM plumbing that startShopNode fills in. */
 export type ShopNodeOptions = Omit<
   NodeOptions<ShopCommand, ShopResult, PrintShop>,
-  'stateMachine' | 'codec' | 'describe'
+  'stateMachine' | 'codec' | 'describe' | 'changed'
 >;
+
+/** Whether a command changed the shop: a refusal or an idempotent replay changed nothing. */
+export function changedShop(result: ShopResult): boolean {
+  return result.ok && result.replayed !== true;
+}
 
 /** Starts a RaftNode running the print-shop FSM (what main.ts and the tests use). */
 export function startShopNode(options: ShopNodeOptions): Promise<ShopNode> {
@@ -37,6 +42,7 @@ export function startShopNode(options: ShopNodeOptions): Promise<ShopNode> {
     stateMachine: () => new PrintShop(),
     codec: printShopCodec,
     describe: describeCommand,
+    changed: changedShop,
   });
 }
 

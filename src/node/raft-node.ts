@@ -80,6 +80,9 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   private readonly transport: Transport;
   private readonly codec: CommandCodec<C>;
   private readonly describe: (command: C) => { type: string; payload: unknown };
+  private readonly changed: ((result: R) => boolean) | null;
+  /** Applied commands that changed nothing (NodeOptions.changed), above the snapshot: no events. */
+  private readonly unchanged = new Set<LogIndex>();
   private readonly apiAddresses: Map<NodeId, string>;
   private readonly proposals: ProposalTracker<R>;
   private readonly confChanges: ProposalTracker<void>;
@@ -128,6 +131,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.transport = options.transport;
     this.codec = options.codec;
     this.describe = options.describe ?? defaultDescribe;
+    this.changed = options.changed ?? null;
     this.apiAddresses = new Map(options.apiAddresses ?? []);
     this.logger = options.logger ?? pino({ enabled: false });
     this.metrics = options.metrics ?? null;
@@ -356,7 +360,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       if (entry.index > this.applied) break;
       next = entry.index;
       const event = this.decodeEntry(entry);
-      if (event) events.push(event);
+      if (event && !this.unchanged.has(entry.index)) events.push(event);
     }
     return { events, next };
   }
@@ -683,7 +687,9 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
           this.logger.error({ err: outcome.error, index: entry.index }, 'state machine apply threw');
         }
         this.proposals.applied(entry.index, entry.term, now, outcome);
-        if (watching && command !== undefined) {
+        const quiet = 'result' in outcome && this.changed !== null && !this.changed(outcome.result);
+        if (quiet) this.noteUnchanged(entry.index);
+        if (watching && command !== undefined && !quiet) {
           const view = this.describe(command);
           this.listeners.emit('applied', {
             index: entry.index,
@@ -713,6 +719,16 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       }
       this.applied = entry.index;
     }
+  }
+
+  /** Remembers an index events() must skip; forgets those a snapshot has compacted away. */
+  private noteUnchanged(index: LogIndex): void {
+    const compacted = this.snapshotMeta?.index ?? 0;
+    for (const old of this.unchanged) {
+      if (old > compacted) break;
+      this.unchanged.delete(old);
+    }
+    this.unchanged.add(index);
   }
 
   private applyConfChange(change: ConfChange): void {

@@ -57,6 +57,12 @@ export interface NodeOptions<C, R, S extends StateMachine<C, R> = StateMachine<C
   readonly codec: CommandCodec<C>;
   /** Event-log view of a command; default: its `type` field and the command itself. */
   readonly describe?: (command: C) => { type: string; payload: unknown };
+  /**
+   * Whether the command whose result this is changed the state machine; default: always.
+   * Commands that changed nothing (a refusal, a replay) are left out of events() and of
+   * the `applied` events.
+   */
+  readonly changed?: (result: R) => boolean;
   // Tunables: defaults and validation in options.ts (DEFAULT_NODE_TUNING, resolveTuning).
   readonly tickMs?: number;
   readonly electionTicks?: number;

@@ -171,3 +171,77 @@ test.serial('410 with the earliest index once the history was compacted by a sna
   t.regex(text, /event: compacted/);
   t.true(text.includes('after-snap'));
 });
+
+test.serial('the event log lists changes only: refusals and idempotent replays are not events', async (t) => {
+  const leader = await cluster.waitForLeader();
+  const follower = cluster.followers(leader.id)[0]!;
+  const mark = leader.node.appliedIndex();
+  const expected = [
+    'printer.create ch-p',
+    'filament.create ch-f',
+    'print_job.create ch-j',
+    'print_job.status ch-j Running',
+    'print_job.status ch-j Done',
+    'printer.create ch-idem',
+  ];
+  const streamed = readStream(
+    `${follower.url}/api/v1/events?watch=true&after=${mark}`,
+    {},
+    (text) => text.includes('"ch-idem"') && text.includes('"ch-last"'),
+  );
+  const printer = { id: 'ch-p', company: 'C', model: 'M' };
+  const steps: [string, unknown, number, Record<string, string>?][] = [
+    ['/api/v1/printers', printer, 201],
+    ['/api/v1/printers', printer, 409], // duplicate id
+    ['/api/v1/filaments', { id: 'ch-f', type: 'PLA', color: 'c', total_weight_in_grams: 100 }, 201],
+    [
+      '/api/v1/print_jobs',
+      { id: 'ch-x', printer_id: 'nope', filament_id: 'ch-f', filepath: 'a', print_weight_in_grams: 1 },
+      404,
+    ],
+    [
+      '/api/v1/print_jobs',
+      { id: 'ch-y', printer_id: 'ch-p', filament_id: 'ch-f', filepath: 'a', print_weight_in_grams: 999 },
+      409,
+    ],
+    [
+      '/api/v1/print_jobs',
+      { id: 'ch-j', printer_id: 'ch-p', filament_id: 'ch-f', filepath: 'a', print_weight_in_grams: 10 },
+      201,
+    ],
+    ['/api/v1/print_jobs/ch-j/status?status=Done', undefined, 409], // Queued→Done
+    ['/api/v1/print_jobs/ch-j/status?status=Running', undefined, 200],
+    ['/api/v1/print_jobs/ch-j/status?status=Running', undefined, 409],
+    ['/api/v1/print_jobs/ch-j/status?status=Done', undefined, 200],
+    ['/api/v1/print_jobs/ch-j/status?status=Running', undefined, 409], // Done→Running
+    ['/api/v1/printers', { id: 'ch-idem', company: 'C', model: 'M' }, 201, { 'Idempotency-Key': 'ch-key' }],
+    ['/api/v1/printers', { id: 'ch-idem', company: 'C', model: 'M' }, 201, { 'Idempotency-Key': 'ch-key' }], // replay
+    ['/api/v1/printers', { id: 'ch-other', company: 'C', model: 'M' }, 422, { 'Idempotency-Key': 'ch-key' }],
+    ['/api/v1/print_jobs/ch-nope/status?status=Running', undefined, 404],
+  ];
+  for (const [path, body, status, headers] of steps) {
+    const answer = await post(leader.url, path, body, headers);
+    t.is(answer.status, status, `${path}: ${answer.text}`);
+  }
+  // One more change, so that the stream (and the pages) are known to have seen everything before it.
+  t.is((await post(leader.url, '/api/v1/printers', { id: 'ch-last', company: 'C', model: 'M' })).status, 201);
+  const describe = (e: Event): string =>
+    [e.type, e.payload['id'], e.payload['status']].filter((x) => x !== undefined).join(' ');
+  const expectedAll = [...expected, 'printer.create ch-last'];
+
+  const page = (await get(leader.url, `/api/v1/events?after=${mark}&limit=1000`)).body as Page;
+  t.deepEqual(page.events.map(describe), expectedAll);
+  await cluster.waitForApplied(leader.node.appliedIndex());
+  const theirs = (await get(follower.url, `/api/v1/events?after=${mark}&limit=1000`)).body as Page;
+  t.deepEqual(theirs.events.map(describe), expectedAll, 'a follower lists the same changes');
+
+  const { text } = await streamed;
+  const blocks = text.split('\n\n').filter((b) => /^data: /m.test(b));
+  const events = blocks.map((b) => JSON.parse(/^data: (.*)$/m.exec(b)![1]!) as Event);
+  t.deepEqual(events.map(describe), expectedAll, 'the watch streams the same changes');
+  // `limit` counts events, however many refused commands lie between them.
+  const three = (await get(leader.url, `/api/v1/events?after=${mark}&limit=3`)).body as Page;
+  t.deepEqual(three.events.map(describe), expectedAll.slice(0, 3));
+  const rest = (await get(leader.url, `/api/v1/events?after=${three.next_after}&limit=3`)).body as Page;
+  t.deepEqual(rest.events.map(describe), expectedAll.slice(3, 6));
+});
