@@ -32,7 +32,8 @@ import type { ShopNode } from './shop.js';
  *   Enables `GET /metrics` and the http_requests_total / http_request_duration_seconds series.
  * - `logger`: pino logger; default `node.logger`.
  * - `forwarder`: how writes reach the leader from a follower; default a new undici-based Forwarder.
- * - `bodyLimitBytes` (64 KiB), `forwardTimeoutMs` (10 s), `sseHeartbeatMs` (15 s), `now` (Date.now).
+ * - `bodyLimitBytes` (64 KiB), `forwardTimeoutMs` (10 s), `sseHeartbeatMs` (15 s), `sseStallMs` (30 s),
+ *   `now` (Date.now).
  * - `access`: admin token and cluster secret (default open), `admitJoin` (default: admit all).
  */
 export interface AppOptions {
@@ -46,6 +47,11 @@ export interface AppOptions {
   readonly forwardTimeoutMs?: number;
   /** Interval of the SSE heartbeat comment on `GET /api/v1/events?watch=true`; default 15 s. */
   readonly sseHeartbeatMs?: number;
+  /**
+   * How long an SSE reader may leave the socket full (not draining) before its stream ends
+   * with a `closed` event naming where to resume; default 30 s.
+   */
+  readonly sseStallMs?: number;
   /** Wall clock for created_at/updated_at (ms since epoch); default Date.now. */
   readonly now?: () => number;
   /** Admin token and cluster secret for the admin and join routes; default: open (development). */
@@ -78,6 +84,7 @@ export function createApp(options: AppOptions): Raft3dApp {
     metrics,
     now: options.now ?? Date.now,
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
+    sseStallMs: options.sseStallMs ?? 30_000,
     access: options.access ?? OPEN_ACCESS,
     admitJoin: options.admitJoin ?? (() => null),
   };

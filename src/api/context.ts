@@ -30,6 +30,8 @@ export interface ApiContext {
   readonly now: () => number;
   /** Interval of SSE heartbeat comments. */
   readonly sseHeartbeatMs: number;
+  /** How long an SSE reader may go without draining before its stream is closed. */
+  readonly sseStallMs: number;
   /** Tokens the admin and join routes check (src/api/access.ts). */
   readonly access: AccessOptions;
   /** Why a member may not join (e.g. its StatefulSet ordinal is being scaled away), or null. */

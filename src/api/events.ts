@@ -4,6 +4,11 @@
 // `GET /api/v1/events?after=&limit=` pages through history, `limit` counting events (410
 // with the earliest index once it is compacted into a snapshot); `?watch=true` streams them
 // as Server-Sent Events, starting after `after` (default: now).
+//
+// A watcher costs the server a bounded amount whatever its reader does: the stream is read
+// from the log at the pace the socket drains, so this process queues at most one event past
+// the socket's high-water mark, and a reader that has not drained for `sseStallMs` gets a
+// last `closed` event naming where to resume, and is cut off.
 
 import type { Response, Router } from 'express';
 import type { DecodedEvent, EventsPage } from '../node/index.js';
@@ -17,8 +22,13 @@ const EVENTS = '/api/v1/events';
 const MAX_LIMIT = 1000;
 /** Log entries one page may look through for events; past that it answers with fewer. */
 const MAX_SCAN = 10_000;
-/** A watcher that lets this much pile up unread is cut off; it resumes with Last-Event-ID. */
-const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+/** Events a watch reads from the log per step while it catches up. */
+const STREAM_PAGE = 64;
+/**
+ * Bytes a watcher may have queued in this process. Reading from the log at the socket's
+ * pace keeps it near the high-water mark (16 KiB) plus one event; this only guards that.
+ */
+const MAX_QUEUED_BYTES = 1024 * 1024;
 
 function compacted(earliest: number): ApiError {
   return new ApiError(
@@ -78,52 +88,96 @@ export function eventRoutes(router: Router, ctx: ApiContext): void {
 }
 
 function stream(ctx: ApiContext, res: Response, after: number): void {
-  // Subscribe first, then backfill: anything applied meanwhile is queued, duplicates skipped.
+  /** The client has been sent everything up to this log index. */
   let last = after;
-  let backfilling = true;
-  const queued: DecodedEvent[] = [];
-  const write = (chunk: string): void => {
-    if (res.writableEnded || res.destroyed) return;
-    res.write(chunk);
-    if (res.writableLength > MAX_UNSENT_BYTES) res.end();
+  /** Caught up with the log: events are written as they are applied. */
+  let live = false;
+  let closed = false;
+  /** Runs while the socket does not drain; when it fires, the reader is cut off. */
+  let stall: NodeJS.Timeout | null = null;
+
+  /** Writes one chunk; false when the socket is full and the rest must wait for 'drain'. */
+  const write = (chunk: string): boolean => {
+    if (closed) return false;
+    const drained = res.write(chunk);
+    if (res.writableLength > MAX_QUEUED_BYTES) {
+      end('too_far_behind');
+      return false;
+    }
+    if (!drained) stall ??= setTimeout(() => end('slow_reader'), ctx.sseStallMs);
+    return drained;
   };
-  const send = (event: DecodedEvent): void => {
-    if (event.index <= last) return;
+  const send = (event: DecodedEvent): boolean => {
     last = event.index;
-    write(`id: ${event.index}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    return write(`id: ${event.index}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
   };
-  const offApplied = ctx.node.on('applied', (event) => (backfilling ? queued.push(event) : send(event)));
-  const offRestored = ctx.node.on('restored', ({ index }) => {
-    // History up to `index` arrived as a snapshot: tell the client, skip ahead.
-    write(`event: restored\ndata: ${JSON.stringify({ index })}\n\n`);
-    last = Math.max(last, index);
+
+  /** Reads the log from `last` for as long as the socket takes it; live once nothing is left. */
+  const pump = (): void => {
+    live = false;
+    while (!closed && !res.writableNeedDrain) {
+      const page = ctx.node.events(last, STREAM_PAGE);
+      if ('compacted' in page) {
+        last = page.compacted - 1;
+        write(`event: compacted\ndata: ${JSON.stringify({ earliest_index: page.compacted })}\n\n`);
+        continue;
+      }
+      for (const event of page.events) if (event.index > last && !send(event)) return;
+      last = Math.max(last, page.next);
+      if (last >= ctx.node.appliedIndex()) {
+        live = true;
+        return;
+      }
+    }
+  };
+
+  const offApplied = ctx.node.on('applied', (event) => {
+    // Behind (or waiting for the socket): the event is read back from the log later.
+    if (live && event.index > last && !send(event)) live = false;
   });
-  const ping = setInterval(() => write(': ping\n\n'), ctx.sseHeartbeatMs);
-  const close = (): void => {
+  const offRestored = ctx.node.on('restored', ({ index }) => {
+    // History up to `index` arrived as a snapshot: tell a live client and skip ahead (one
+    // that is behind finds `compacted` in the log instead).
+    if (!live || index <= last) return;
+    last = index;
+    if (!write(`event: restored\ndata: ${JSON.stringify({ index })}\n\n`)) live = false;
+  });
+  const ping = setInterval(() => {
+    if (!res.writableNeedDrain) write(': ping\n\n');
+  }, ctx.sseHeartbeatMs);
+  const stop = (): void => {
+    closed = true;
     clearInterval(ping);
+    if (stall !== null) clearTimeout(stall);
     offApplied();
     offRestored();
   };
-  res.on('close', close);
+  /** The last event: why the stream ends and where to resume; then the connection goes. */
+  const end = (reason: 'slow_reader' | 'too_far_behind'): void => {
+    if (closed) return;
+    stop();
+    ctx.logger.info({ reason, last_event_id: last }, 'event watcher closed');
+    const resume = { reason, last_event_id: last, resume: `${EVENTS}?watch=true&after=${last}` };
+    const socket = res.socket;
+    res.end(`id: ${last}\nevent: closed\ndata: ${JSON.stringify(resume)}\n\n`);
+    // The connection goes too, once that is sent; a reader that never reads again would
+    // keep it, and what it holds, forever: it gets another sseStallMs.
+    socket?.end();
+    const cut = setTimeout(() => socket?.destroy(), ctx.sseStallMs);
+    socket?.once('close', () => clearTimeout(cut));
+  };
+
+  res.on('drain', () => {
+    if (stall !== null) clearTimeout(stall);
+    stall = null;
+    if (!closed && !live) pump();
+  });
+  res.on('close', stop);
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache');
   res.setHeader('Connection', 'keep-alive');
   res.flushHeaders();
   write(': watching\n\n');
-  for (let guard = 0; guard < 10_000 && !res.writableEnded; guard++) {
-    const before = last;
-    const page = ctx.node.events(last, MAX_LIMIT);
-    if ('compacted' in page) {
-      write(`event: compacted\ndata: ${JSON.stringify({ earliest_index: page.compacted })}\n\n`);
-      last = page.compacted - 1;
-      if (last <= before) break;
-      continue;
-    }
-    for (const event of page.events) send(event);
-    if (page.next <= before) break;
-    last = Math.max(last, page.next);
-  }
-  backfilling = false;
-  for (const event of queued.splice(0)) send(event);
+  pump();
 }

@@ -202,13 +202,22 @@ export const openApiDocument: JsonObject = {
     },
     '/api/v1/events': {
       get: {
-        summary: 'The event log (applied changes), paged; or a Server-Sent Events stream with watch=true',
+        summary:
+          'The event log (the changes made: refused commands and idempotent replays are not events), paged; or a Server-Sent Events stream with watch=true',
         parameters: [
-          { name: 'after', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
+          {
+            name: 'after',
+            in: 'query',
+            required: false,
+            description: 'A log index: events after it',
+            schema: { type: 'integer', minimum: 0 },
+          },
           {
             name: 'limit',
             in: 'query',
             required: false,
+            description:
+              'Events per page (fewer only at the end of the log, or after 10,000 log entries that are not events)',
             schema: { type: 'integer', minimum: 1, maximum: 1000 },
           },
           { name: 'watch', in: 'query', required: false, schema: { type: 'boolean' } },
@@ -216,7 +225,8 @@ export const openApiDocument: JsonObject = {
         ],
         responses: {
           '200': {
-            description: 'A page of events, or an event stream (id: = log index)',
+            description:
+              'A page of events, or an event stream (id: = log index). A reader that has not drained for 30 s gets a last `closed` event (id: and data.last_event_id say where to resume) and the connection is closed',
             content: { ...json(ref('EventsPage')), 'text/event-stream': { schema: { type: 'string' } } },
           },
           '400': problem('Invalid query parameter'),

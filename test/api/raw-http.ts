@@ -113,3 +113,21 @@ export async function listenTrap(): Promise<Trap> {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** The body of a raw chunked HTTP/1.1 response (`raw` from its first byte), as far as it arrived. */
+export function chunkedBody(raw: Buffer): Buffer {
+  let at = raw.indexOf('\r\n\r\n');
+  if (at === -1) return Buffer.alloc(0);
+  at += 4;
+  const parts: Buffer[] = [];
+  for (;;) {
+    const eol = raw.indexOf('\r\n', at);
+    if (eol === -1) break;
+    const size = parseInt(raw.subarray(at, eol).toString('latin1'), 16);
+    if (!Number.isFinite(size) || size === 0) break;
+    parts.push(raw.subarray(eol + 2, Math.min(eol + 2 + size, raw.length)));
+    at = eol + 2 + size + 2;
+    if (at > raw.length) break;
+  }
+  return Buffer.concat(parts);
+}

@@ -27,6 +27,7 @@ export interface ClusterOptions {
   readonly http?: boolean;
   readonly bodyLimitBytes?: number;
   readonly sseHeartbeatMs?: number;
+  readonly sseStallMs?: number;
   /** Base of the per-node election PRNG seeds (printed by tests on failure). */
   readonly seed?: number;
   /** Admin token and cluster secret the admin and join routes check (default: open). */
@@ -124,6 +125,7 @@ export class InProcessCluster {
       metrics: m.metrics,
       ...(o.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: o.bodyLimitBytes }),
       ...(o.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: o.sseHeartbeatMs }),
+      ...(o.sseStallMs === undefined ? {} : { sseStallMs: o.sseStallMs }),
       ...(o.access === undefined ? {} : { access: o.access }),
       forwardTimeoutMs: 5_000,
     });
