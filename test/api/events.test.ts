@@ -244,4 +244,11 @@ test.serial('the event log lists changes only: refusals and idempotent replays a
   t.deepEqual(three.events.map(describe), expectedAll.slice(0, 3));
   const rest = (await get(leader.url, `/api/v1/events?after=${three.next_after}&limit=3`)).body as Page;
   t.deepEqual(rest.events.map(describe), expectedAll.slice(3, 6));
+  // A restarted member applies its log again and tells the same changes apart.
+  await cluster.stopNode(follower.id);
+  await cluster.restartNode(follower.id);
+  await cluster.waitForApplied(leader.node.appliedIndex(), [follower.id]);
+  const restarted = (await get(cluster.url(follower.id), `/api/v1/events?after=${mark}&limit=1000`))
+    .body as Page;
+  t.deepEqual(restarted.events.map(describe), expectedAll, 'after a restart');
 });
