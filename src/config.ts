@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { baseOf } from './membership/incarnation.js';
+import { DEFAULT_NODE_TUNING } from './node/index.js';
 import type { InitialClusterState } from './membership/identity.js';
 
 export interface HostPort {
@@ -270,7 +271,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     maxClockDrift: clockDrift(pick('max-clock-drift', 'RAFT3D_MAX_CLOCK_DRIFT')),
     snapshotEvery: positiveInt(
       pick('snapshot-every', 'RAFT3D_SNAPSHOT_EVERY'),
-      10_000,
+      DEFAULT_NODE_TUNING.snapshotEvery,
       'RAFT3D_SNAPSHOT_EVERY',
     ),
     logLevel,

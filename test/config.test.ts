@@ -8,7 +8,7 @@ test('defaults describe a single local member', (t) => {
   t.deepEqual([...c.initialCluster], [['n1', '127.0.0.1:9090']]);
   t.is(c.apiAddresses.get('n1'), 'http://127.0.0.1:8080');
   t.is(c.kubernetes, null);
-  t.is(c.snapshotEvery, 10_000);
+  t.is(c.snapshotEvery, 50_000);
 });
 
 test('a flag wins over the environment', (t) => {

@@ -138,7 +138,9 @@ export class ProcessCluster {
         `--api-addresses=${apiAddresses}`,
         `--tick-ms=${this.options.tickMs ?? 20}`,
         `--election-ticks=${this.options.electionTicks ?? 10}`,
-        `--snapshot-every=${this.options.snapshotEvery ?? 10_000}`,
+        ...(this.options.snapshotEvery === undefined
+          ? []
+          : [`--snapshot-every=${this.options.snapshotEvery}`]),
         '--log-level=warn',
         ...extraArgs,
       ],
