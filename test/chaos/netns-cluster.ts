@@ -207,7 +207,12 @@ export class NetnsCluster {
     const fs = statfsSync(node.dataDir);
     const free = Number(fs.bavail) * Number(fs.bsize);
     const size = Math.max(0, free - freeKiB * 1024);
-    writeFileSync(path.join(node.dataDir, 'r3d-filler'), Buffer.alloc(size));
+    try {
+      writeFileSync(path.join(node.dataDir, 'r3d-filler'), Buffer.alloc(size));
+    } catch (error) {
+      // The node wrote meanwhile and the filler no longer fits: the disk is full, as wanted.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    }
   }
 
   unfillDisk(id: string): void {
