@@ -1,33 +1,52 @@
 // `npm run cluster`: a local Raft3D cluster of real node processes on 127.0.0.1.
 // Each node keeps its data under ./data/<id> (kept across runs unless --fresh) and its
-// log in ./data/logs/<id>.log. Ctrl+C stops every node cleanly (SIGTERM, then wait).
+// log in ./data/logs/<id>.log. It refuses to start on ports in use or on data of another
+// cluster size (scripts/cluster-preflight.ts). Ctrl+C, SIGINT or SIGTERM stop every node
+// cleanly; the nodes also stop by themselves if this supervisor dies (src/supervised.ts).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initialClusterState } from './cluster-state.js';
+import { STOP_CLUSTER } from '../src/supervised.js';
+import { memberMismatch, portsInUse } from './cluster-preflight.js';
 
-const { values } = parseArgs({
-  options: {
-    nodes: { type: 'string', default: '3' },
-    fresh: { type: 'boolean', default: false },
-    'restart-after': { type: 'string', default: '5' },
-    'api-port': { type: 'string', default: '8080' },
-    'peer-port': { type: 'string', default: '9090' },
-    data: { type: 'string', default: 'data' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+const USAGE =
+  'usage: npm run cluster -- [--nodes 3|5] [--fresh] [--restart-after 5] [--api-port 8080] [--peer-port 9090] [--data ./data]';
+
+function parseFlags() {
+  try {
+    return parseArgs({
+      options: {
+        nodes: { type: 'string', default: '3' },
+        fresh: { type: 'boolean', default: false },
+        'restart-after': { type: 'string', default: '5' },
+        'api-port': { type: 'string', default: '8080' },
+        'peer-port': { type: 'string', default: '9090' },
+        data: { type: 'string', default: 'data' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}\n(npm run cluster -- --help explains each flag)`);
+    process.exit(2);
+  }
+}
+const values = parseFlags();
 
 if (values.help) {
-  console.log(`usage: npm run cluster -- [--nodes 3|5] [--fresh] [--restart-after 5] [--api-port 8080] [--peer-port 9090] [--data ./data]
+  console.log(`${USAGE}
 
 Starts a local Raft3D cluster on 127.0.0.1. Node i (1-based) serves its API on
 api-port+i-1 and talks to peers on peer-port+i-1. Data is kept under --data between
 runs; --fresh deletes it first. A node that dies (say, kill -9 in a failover demo) is
 restarted from its data after --restart-after seconds (0: never); one that exits
-with an error (bad config, corrupt data) is not. Ctrl+C stops all nodes.`);
+with an error (bad config, corrupt data) is not. Ctrl+C (or SIGINT/SIGTERM to this
+process) stops all nodes; if this process dies, the nodes stop by themselves.
+
+It refuses to start when one of its ports is in use, or when --data holds a cluster of
+another size (use that --nodes, or --fresh to start over).`);
   process.exit(0);
 }
 
@@ -46,17 +65,48 @@ if (![apiBase, peerBase].every((p) => Number.isInteger(p) && p > 0 && p + count 
 }
 
 const dataRoot = path.resolve(values.data);
+const ids = Array.from({ length: count }, (_, i) => `n${i + 1}`);
+const refusal =
+  (await portsInUse('127.0.0.1', [...ids.map((_, i) => apiBase + i), ...ids.map((_, i) => peerBase + i)])) ??
+  (values.fresh ? null : memberMismatch(dataRoot, values.data, ids));
+if (refusal !== null) {
+  console.error(`npm run cluster: ${refusal}`);
+  process.exit(2);
+}
 if (values.fresh) rmSync(dataRoot, { recursive: true, force: true });
 mkdirSync(path.join(dataRoot, 'logs'), { recursive: true });
 
-const ids = Array.from({ length: count }, (_, i) => `n${i + 1}`);
 const apiUrl = (i: number): string => `http://127.0.0.1:${apiBase + i}`;
 const initialCluster = ids.map((id, i) => `${id}=127.0.0.1:${peerBase + i}`).join(',');
 const apiAddresses = ids.map((id, i) => `${id}=${apiUrl(i)}`).join(',');
 const mainScript = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
 
 const children = new Map<string, ChildProcess>();
+/** Why each node last said it failed (its last error line), for the exit message. */
+const lastError = new Map<string, string>();
 let stopping = false;
+
+/** The reason a node gives for dying: a `raft3d: ...` stderr line, or a fatal/error log line. */
+function noteFailure(id: string, line: string): void {
+  if (line.startsWith('{')) {
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+      if ((entry.level ?? 0) >= 50)
+        lastError.set(id, [entry.msg, entry.err?.message].filter(Boolean).join(': '));
+    } catch {
+      // Not a log line.
+    }
+  } else if (line.trim() !== '') lastError.set(id, line.trim().replace(/^raft3d: /, ''));
+}
+
+function eachLine(id: string, stream: NodeJS.ReadableStream | null): void {
+  let rest = '';
+  stream?.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) noteFailure(id, line);
+  });
+}
 
 function startNode(id: string, i: number): void {
   const log = createWriteStream(path.join(dataRoot, 'logs', `${id}.log`), { flags: 'a' });
@@ -75,16 +125,20 @@ function startNode(id: string, i: number): void {
     ],
     {
       // Own process group: Ctrl+C reaches only this script, which then stops each node
-      // exactly once (a node treats a second signal as "exit now").
+      // exactly once (a node treats a second signal as "exit now"). The IPC channel ties each
+      // node's life to this process (src/supervised.ts).
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: {
         ...process.env,
         RAFT3D_CLUSTER_SECRET: process.env['RAFT3D_CLUSTER_SECRET'] ?? 'local-dev-secret',
       },
     },
   );
+  lastError.delete(id);
   child.stdout?.pipe(log);
+  eachLine(id, child.stdout);
+  eachLine(id, child.stderr);
   child.stderr?.on('data', (chunk: Buffer) => {
     log.write(chunk);
     if (!stopping) process.stderr.write(`[${id}] ${chunk.toString()}`);
@@ -93,13 +147,16 @@ function startNode(id: string, i: number): void {
     children.delete(id);
     if (!stopping) {
       const restartAfter = Number(values['restart-after']);
+      const reason = code !== 0 && signal === null ? lastError.get(id) : undefined;
       console.log(
-        `${id} exited (${signal ?? `code ${code}`}); see ${path.join(values.data, 'logs', `${id}.log`)}`,
+        `${id} exited (${signal ?? `code ${code}`})${reason ? `: ${reason}` : ''}; see ${path.join(values.data, 'logs', `${id}.log`)}`,
       );
       if (signal !== null && restartAfter > 0) {
         console.log(`restarting ${id} from its data in ${restartAfter} s`);
         setTimeout(() => {
-          if (!stopping) startNode(id, i);
+          if (stopping) return;
+          startNode(id, i);
+          console.log(`${id} restarted (pid ${children.get(id)?.pid ?? '?'})`);
         }, restartAfter * 1000);
       }
     }
@@ -137,17 +194,27 @@ async function watchLeader(): Promise<void> {
   if (leader !== lastLeader) {
     if (lastLeader === undefined) {
       console.log(`\nRaft3D local cluster (${count} nodes, data in ${values.data}/):`);
-      ids.forEach((id, i) => console.log(`  ${id}  API ${apiUrl(i)}   peers 127.0.0.1:${peerBase + i}`));
+      ids.forEach((id, i) =>
+        console.log(
+          `  ${id}  API ${apiUrl(i)}   peers 127.0.0.1:${peerBase + i}   pid ${children.get(id)?.pid ?? '-'}`,
+        ),
+      );
     }
     if (leader) {
-      console.log(`leader: ${leader} (${apiUrl(leaderIndex)}), term ${statuses[leaderIndex]?.term ?? '?'}`);
+      const pid = children.get(leader)?.pid;
+      console.log(
+        `leader: ${leader} (${apiUrl(leaderIndex)}, pid ${pid ?? '?'}), term ${statuses[leaderIndex]?.term ?? '?'}`,
+      );
       if (!hinted) {
         hinted = true;
+        console.log(`console: ${apiUrl(0)}/   (any node serves it)`);
+        console.log(`cli:     npx raft3d status --endpoints ${ids.map((_, i) => apiUrl(i)).join(',')}`);
         console.log(
-          `try:   curl -s ${apiUrl(0)}/api/v1/printers -H 'content-type: application/json' -d '{"company":"Prusa","model":"MK4"}'`,
+          `try:     curl -s ${apiUrl(0)}/api/v1/printers -H 'content-type: application/json' -d '{"company":"Prusa","model":"MK4"}'`,
         );
-        console.log('stop:  Ctrl+C');
+        console.log('stop:    Ctrl+C');
       }
+      console.log(`failover demo: kill -9 ${pid ?? '<pid>'}   (the leader, ${leader})`);
     } else if (lastLeader !== undefined) {
       console.log('no leader right now (election in progress or no quorum)');
     }
@@ -160,7 +227,11 @@ function stopAll(): void {
   stopping = true;
   console.log('\nstopping nodes...');
   if (children.size === 0) process.exit(0);
-  for (const child of children.values()) child.kill('SIGTERM');
+  // Every member stops: a leader need not hand over to a follower that is stopping too.
+  for (const child of children.values()) {
+    if (child.connected) child.send(STOP_CLUSTER);
+    else child.kill('SIGTERM');
+  }
   setTimeout(() => {
     for (const child of children.values()) child.kill('SIGKILL');
     process.exit(1);
@@ -170,6 +241,12 @@ function stopAll(): void {
 process.on('SIGINT', stopAll);
 process.on('SIGTERM', stopAll);
 process.on('SIGHUP', stopAll);
+// npm may exit on a signal without passing it on: once this process is re-parented (its
+// parent is gone), stop the cluster as if told to.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stopAll();
+}, 500).unref();
 
 ids.forEach((id, i) => startNode(id, i));
 console.log(`starting ${count} nodes...`);

@@ -30,11 +30,15 @@ import { LevelStorage, StorageCorruptionError } from './storage/index.js';
 import { HttpTransport, livenessTimings } from './transport/index.js';
 import { createApiServer, createApp, startShopNode } from './api/index.js';
 import type { ShopNode } from './api/index.js';
+import { followSupervisor } from './supervised.js';
 
 /** How long a leader waits for its hand-over to finish before it exits anyway. */
 const TRANSFER_TIMEOUT_MS = 3_000;
 /** How long in-flight HTTP requests may take to finish on shutdown. */
 const DRAIN_TIMEOUT_MS = 5_000;
+
+/** False once the supervisor stops the whole cluster: no follower would take over. */
+let handOverOnStop = true;
 
 /** Errors that mean "this data dir or its cluster record says no": exit 1 with the message, no stack. */
 const REFUSALS = new Set([
@@ -57,6 +61,11 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = pino({ level: config.logLevel, base: { node: config.id } });
+  followSupervisor((reason) => {
+    handOverOnStop = false;
+    logger.info({ reason }, 'stopping with the whole cluster (npm run cluster)');
+    lifecycle.handle('SIGTERM');
+  });
   try {
     await run(config, logger);
   } catch (error) {
@@ -178,7 +187,7 @@ async function run(config: Config, baseLogger: Logger): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await joiner?.stop();
-    if (node.isLeader() && node.status().config.voters.length > 1) {
+    if (handOverOnStop && node.isLeader() && node.status().config.voters.length > 1) {
       try {
         const to = await withTimeout(node.transferLeadership(), TRANSFER_TIMEOUT_MS);
         logger.info({ to }, 'leadership handed over');
@@ -190,6 +199,7 @@ async function run(config: Config, baseLogger: Logger): Promise<void> {
       }
     }
     await kubernetes?.stop();
+    app.endStreams();
     await withTimeout(closeServer(server), DRAIN_TIMEOUT_MS).catch(() => server.closeAllConnections());
     await app.closeApp();
     await node.stop();

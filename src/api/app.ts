@@ -69,6 +69,8 @@ export interface RouteInfo {
 export type Raft3dApp = Express & {
   /** Releases the forwarding connection pool (when createApp built it). */
   closeApp(): Promise<void>;
+  /** Ends every open event stream (SSE clients reconnect elsewhere): call before draining. */
+  endStreams(): void;
 };
 
 export function createApp(options: AppOptions): Raft3dApp {
@@ -87,6 +89,7 @@ export function createApp(options: AppOptions): Raft3dApp {
     sseStallMs: options.sseStallMs ?? 30_000,
     access: options.access ?? OPEN_ACCESS,
     admitJoin: options.admitJoin ?? (() => null),
+    streams: new Set(),
   };
 
   const app = express();
@@ -166,7 +169,12 @@ export function createApp(options: AppOptions): Raft3dApp {
     sendProblem(res, problem);
   });
 
-  return Object.assign(app, { closeApp: () => (ownForwarder ? forwarder.close() : Promise.resolve()) });
+  return Object.assign(app, {
+    closeApp: () => (ownForwarder ? forwarder.close() : Promise.resolve()),
+    endStreams: () => {
+      for (const res of [...ctx.streams]) res.end();
+    },
+  });
 }
 
 interface Layer {

@@ -36,6 +36,8 @@ export interface ApiContext {
   readonly access: AccessOptions;
   /** Why a member may not join (e.g. its StatefulSet ordinal is being scaled away), or null. */
   readonly admitJoin: (id: string) => string | null;
+  /** Open SSE responses: ended at shutdown so draining does not wait on them. */
+  readonly streams: Set<Response>;
 }
 
 /** Express 5 forwards rejected promises to the error handler; this only narrows types. */

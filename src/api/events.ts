@@ -173,6 +173,9 @@ function stream(ctx: ApiContext, res: Response, after: number): void {
     if (!closed && !live) pump();
   });
   res.on('close', stop);
+  // Ended at shutdown (Raft3dApp.endStreams), so draining the server does not wait on it.
+  res.on('close', () => ctx.streams.delete(res));
+  ctx.streams.add(res);
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache');

@@ -56,18 +56,38 @@ export async function restoreMember(options: RestoreOptions): Promise<string> {
   return createHash('sha256').update(data).digest('hex');
 }
 
+const USAGE =
+  'usage: npm run restore -- --from <backup.bin> --data <member data dir> --initial-cluster <id=host:port,...>';
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { from: { type: 'string' }, data: { type: 'string' }, 'initial-cluster': { type: 'string' } },
-  });
-  if (!values.from || !values.data || !values['initial-cluster']) {
-    process.stderr.write(
-      'usage: npm run restore -- --from <backup.bin> --data <member data dir> --initial-cluster <id=host:port,...>\n',
-    );
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        from: { type: 'string' },
+        data: { type: 'string' },
+        'initial-cluster': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
-  const voters = [...parseMemberList(values['initial-cluster'], '--initial-cluster').keys()];
+  if (values.help) {
+    process.stdout.write(
+      `${USAGE}\n\nBuilds the data dir of one member of a NEW cluster from a backup (GET /cluster/backup).\n` +
+        'Run it once per member with the same backup and the same --initial-cluster list, then start\n' +
+        'the members as usual. It refuses a directory that already holds a member (docs/operations.md).\n',
+    );
+    return;
+  }
+  if (!values.from || !values.data || !values['initial-cluster']) {
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(2);
+  }
   try {
+    const voters = [...parseMemberList(values['initial-cluster'], '--initial-cluster').keys()];
     const hash = await restoreMember({
       backup: readFileSync(values.from),
       dataDir: path.resolve(values.data),
