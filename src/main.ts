@@ -173,6 +173,7 @@ async function run(config: Config, baseLogger: Logger): Promise<void> {
       requireAdminToken: config.kubernetes !== null,
     },
     ...(kubernetes ? { admitJoin: (id: string) => kubernetes.admitJoin(id) } : {}),
+    podName: config.kubernetes?.podName ?? null,
   });
   const server = await listen(app, config);
   logger.info(

@@ -21,6 +21,9 @@ import { membershipRoutes } from './membership.js';
 import { OPEN_ACCESS } from './access.js';
 import type { AccessOptions } from './access.js';
 import { healthRoutes } from './health.js';
+import { consoleRoutes } from './console.js';
+import { memberCors } from './cors.js';
+import { RoleTimeline, timelineRoutes } from './timeline.js';
 import { openApiDocument, OPENAPI_PATH } from './openapi.js';
 import type { ShopNode } from './shop.js';
 
@@ -33,7 +36,7 @@ import type { ShopNode } from './shop.js';
  * - `logger`: pino logger; default `node.logger`.
  * - `forwarder`: how writes reach the leader from a follower; default a new undici-based Forwarder.
  * - `bodyLimitBytes` (64 KiB), `forwardTimeoutMs` (10 s), `sseHeartbeatMs` (15 s), `sseStallMs` (30 s),
- *   `now` (Date.now).
+ *   `now` (Date.now), `podName` (null).
  * - `access`: admin token and cluster secret (default open), `admitJoin` (default: admit all).
  */
 export interface AppOptions {
@@ -58,6 +61,8 @@ export interface AppOptions {
   readonly access?: AccessOptions;
   /** Refuses a joining member (returns why) or admits it (null); default: admit every member. */
   readonly admitJoin?: (id: string) => string | null;
+  /** The Kubernetes pod this node runs in, shown by `/cluster/status` (null outside Kubernetes). */
+  readonly podName?: string | null;
 }
 
 export interface RouteInfo {
@@ -90,7 +95,9 @@ export function createApp(options: AppOptions): Raft3dApp {
     access: options.access ?? OPEN_ACCESS,
     admitJoin: options.admitJoin ?? (() => null),
     streams: new Set(),
+    podName: options.podName ?? null,
   };
+  const timeline = new RoleTimeline(node, ctx.now);
 
   const app = express();
   app.disable('x-powered-by');
@@ -122,6 +129,7 @@ export function createApp(options: AppOptions): Raft3dApp {
       next();
     });
   }
+  app.use(memberCors(node));
   app.use(jsonBody(options.bodyLimitBytes ?? 64 * 1024));
 
   const router: Router = express.Router();
@@ -132,6 +140,8 @@ export function createApp(options: AppOptions): Raft3dApp {
   clusterRoutes(router, ctx);
   membershipRoutes(router, ctx);
   healthRoutes(router, ctx);
+  timelineRoutes(router, ctx, timeline);
+  consoleRoutes(router, ctx);
   const openApiJson = JSON.stringify(openApiDocument);
   router.get(OPENAPI_PATH, (_req, res) => {
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
@@ -170,7 +180,10 @@ export function createApp(options: AppOptions): Raft3dApp {
   });
 
   return Object.assign(app, {
-    closeApp: () => (ownForwarder ? forwarder.close() : Promise.resolve()),
+    closeApp: () => {
+      timeline.close();
+      return ownForwarder ? forwarder.close() : Promise.resolve();
+    },
     endStreams: () => {
       for (const res of [...ctx.streams]) res.end();
     },

@@ -5,7 +5,9 @@
 // reflects: equal indexes must give equal hashes on every member), `GET /cluster/backup`
 // (the state-machine snapshot as a file, after a linearizable read barrier by default; what
 // `npm run restore` turns back into a cluster). Transfer, snapshot and backup are admin routes
-// (src/api/access.ts).
+// (src/api/access.ts). The status adds what the console and the
+// CLI show beside the node's own view: every member's API address, the pod name on
+// Kubernetes, and the p99 of this node's durable writes over the last minute.
 
 import { createHash } from 'node:crypto';
 import type { Router } from 'express';
@@ -16,11 +18,26 @@ import { LEADER_HEADER } from './forward.js';
 import { ApiError } from './problem.js';
 import { parseBody, transferInput } from './validation.js';
 
+/** p99 of this node's durable writes over the last minute, in ms (null before the first). */
+async function fsyncP99Ms(ctx: ApiContext): Promise<number | null> {
+  const summary = ctx.metrics?.fsyncRecent;
+  if (!summary) return null;
+  const { values } = await summary.get();
+  const p99 = values.find((v) => v.labels['quantile'] === 0.99)?.value;
+  return p99 === undefined || !Number.isFinite(p99) ? null : Math.round(p99 * 1e6) / 1e3;
+}
+
 export function clusterRoutes(router: Router, ctx: ApiContext): void {
   router.get(
     '/cluster/status',
-    route((_req, res) => {
-      res.json(ctx.node.status());
+    route(async (_req, res) => {
+      const status = ctx.node.status();
+      const apiAddresses: Record<string, string> = {};
+      for (const id of [...status.config.voters, ...status.config.learners]) {
+        const url = ctx.node.apiAddress(id);
+        if (url !== null) apiAddresses[id] = url;
+      }
+      res.json({ ...status, apiAddresses, pod: ctx.podName, fsyncP99Ms: await fsyncP99Ms(ctx) });
     }),
   );
   router.post(

@@ -38,6 +38,8 @@ export interface ApiContext {
   readonly admitJoin: (id: string) => string | null;
   /** Open SSE responses: ended at shutdown so draining does not wait on them. */
   readonly streams: Set<Response>;
+  /** The Kubernetes pod name, or null. */
+  readonly podName: string | null;
 }
 
 /** Express 5 forwards rejected promises to the error handler; this only narrows types. */

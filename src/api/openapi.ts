@@ -347,6 +347,59 @@ export const openApiDocument: JsonObject = {
         },
       },
     },
+    '/cluster/timeline': {
+      get: {
+        summary: "This node's role and leader changes since it started (wall-clock times, newest last)",
+        responses: {
+          '200': {
+            description: 'OK',
+            content: json({
+              type: 'object',
+              required: ['id', 'changes'],
+              properties: {
+                id: { type: 'string' },
+                changes: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['at', 'kind', 'term', 'role', 'leader'],
+                    properties: {
+                      at: { type: 'string', format: 'date-time' },
+                      kind: { type: 'string', enum: ['started', 'role'] },
+                      term: { type: 'integer' },
+                      role: { type: 'string' },
+                      leader: { type: ['string', 'null'] },
+                      previousRole: { type: 'string' },
+                      previousLeader: { type: ['string', 'null'] },
+                    },
+                  },
+                },
+              },
+            }),
+          },
+        },
+      },
+    },
+    '/': {
+      get: {
+        summary: 'The web console (HTML; CSP, ETag, gzip)',
+        responses: {
+          '200': { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } },
+          '304': { description: 'Not modified' },
+        },
+      },
+    },
+    '/console/{file}': {
+      get: {
+        summary: "The console's script and stylesheet, named by content hash (cached for a year)",
+        parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'The file' },
+          '304': { description: 'Not modified' },
+          '404': problem('No such file'),
+        },
+      },
+    },
     '/healthz': {
       get: { summary: 'Liveness', responses: { '200': { description: 'The process answers' } } },
     },
@@ -462,7 +515,20 @@ export const openApiDocument: JsonObject = {
       },
       ClusterStatus: {
         type: 'object',
-        required: ['id', 'role', 'term', 'leader', 'commit', 'applied', 'peers', 'config'],
+        required: [
+          'id',
+          'role',
+          'term',
+          'leader',
+          'commit',
+          'applied',
+          'peers',
+          'config',
+          'lastContactMs',
+          'apiAddresses',
+          'pod',
+          'fsyncP99Ms',
+        ],
         properties: {
           id: { type: 'string' },
           role: { type: 'string', enum: ['follower', 'pre-candidate', 'candidate', 'leader'] },
@@ -474,7 +540,15 @@ export const openApiDocument: JsonObject = {
             type: 'array',
             items: {
               type: 'object',
-              properties: { id: { type: 'string' }, match: { type: 'integer' }, lag: { type: 'integer' } },
+              properties: {
+                id: { type: 'string' },
+                match: { type: 'integer' },
+                lag: { type: 'integer' },
+                lastContactMs: {
+                  type: ['integer', 'null'],
+                  description: 'ms since the leader last heard from this peer',
+                },
+              },
             },
           },
           config: {
@@ -483,6 +557,20 @@ export const openApiDocument: JsonObject = {
               voters: { type: 'array', items: { type: 'string' } },
               learners: { type: 'array', items: { type: 'string' } },
             },
+          },
+          lastContactMs: {
+            type: ['integer', 'null'],
+            description: 'On a follower: ms since it last heard from its leader',
+          },
+          apiAddresses: {
+            type: 'object',
+            additionalProperties: { type: 'string' },
+            description: "Each member's API base URL, by id (what the console and the CLI follow)",
+          },
+          pod: { type: ['string', 'null'], description: 'The Kubernetes pod name (null outside Kubernetes)' },
+          fsyncP99Ms: {
+            type: ['number', 'null'],
+            description: "p99 of this node's durable writes over the last 60 s, in ms",
           },
         },
       },

@@ -84,6 +84,7 @@ const BY_CODE: Readonly<Record<string, Mapping>> = {
   node_stopped: { status: 503, title: 'Node stopping', retry: true },
   not_ready: { status: 503, title: 'Not ready', retry: true },
   unhealthy: { status: 503, title: 'Unhealthy' },
+  console_unavailable: { status: 503, title: 'Console unavailable' },
 };
 
 export interface Problem {

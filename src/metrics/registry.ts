@@ -2,7 +2,7 @@
 // so several nodes can live in one test process. Every name is prefixed `raft3d_`.
 // The driver, the API and the k8s labeller update the typed handles; `/metrics` serialises `registry`.
 
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -18,6 +18,8 @@ export interface Metrics {
   readonly proposalSeconds: Histogram;
   /** One storage.save (group commit, fsync included) per Ready. */
   readonly fsyncSeconds: Histogram;
+  /** The same durable writes over the last minute, as quantiles (the console's fsync p99). */
+  readonly fsyncRecent: Summary;
   readonly snapshots: Counter;
   readonly leaseReads: Counter<'path'>;
   readonly httpRequests: Counter<'method' | 'route' | 'code'>;
@@ -83,6 +85,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: `${PREFIX}fsync_latency_seconds`,
       help: 'Duration of one durable storage write (one per Ready)',
       buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    fsyncRecent: new Summary({
+      name: `${PREFIX}fsync_recent_seconds`,
+      help: 'Duration of one durable storage write, quantiles over the last 60 s',
+      percentiles: [0.5, 0.99],
+      maxAgeSeconds: 60,
+      ageBuckets: 6,
       registers,
     }),
     snapshots: new Counter({

@@ -88,6 +88,8 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   private readonly confChanges: ProposalTracker<void>;
   private readonly reads: ReadTracker;
   private readonly listeners = new Listeners<NodeEvents>();
+  /** When a message from each peer last arrived (clock ms): status()'s last contact. */
+  private readonly heard = new Map<NodeId, number>();
   private readonly electionMs: number;
 
   private applied: LogIndex = 0;
@@ -368,6 +370,11 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   status(): NodeStatus {
     const view = coreView(this.core);
     const leader = view.leader;
+    const now = this.clock.now();
+    const sinceHeard = (id: NodeId): number | null => {
+      const at = this.heard.get(id);
+      return at === undefined ? null : Math.max(0, Math.round(now - at));
+    };
     return {
       id: this.id,
       role: view.role,
@@ -382,8 +389,13 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
         view.role === 'leader'
           ? view.progress
               .filter((p) => p.id !== this.id)
-              .map((p) => ({ ...p, lag: Math.max(0, view.lastIndex - p.match) }))
+              .map((p) => ({
+                ...p,
+                lag: Math.max(0, view.lastIndex - p.match),
+                lastContactMs: sinceHeard(p.id),
+              }))
           : [],
+      lastContactMs: leader === null || leader === this.id ? null : sinceHeard(leader),
       config: view.config,
       ready: this.isReady(),
     };
@@ -457,6 +469,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   private receive(message: Message): void {
     if (this.stopped) return;
+    this.heard.set(message.from, this.clock.now());
     try {
       this.core.step(message);
     } catch (error) {
@@ -574,7 +587,9 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
         ...(rd.hardState ? { hardState: rd.hardState } : {}),
         ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
       });
-      this.metrics?.fsyncSeconds.observe((this.clock.now() - started) / 1000);
+      const seconds = (this.clock.now() - started) / 1000;
+      this.metrics?.fsyncSeconds.observe(seconds);
+      this.metrics?.fsyncRecent.observe(seconds);
       if (rd.hardState) this.saved = rd.hardState;
     }
     if (rd.hardState) this.metrics?.commitIndex.set(rd.hardState.commit);

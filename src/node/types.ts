@@ -108,6 +108,8 @@ export interface PeerStatus {
   /** How many entries the peer is behind the leader's last index. */
   readonly lag: number;
   readonly state?: string;
+  /** Milliseconds since the leader last received a message from this peer (null: never). */
+  readonly lastContactMs: number | null;
 }
 
 export interface NodeStatus {
@@ -122,6 +124,8 @@ export interface NodeStatus {
   readonly lastIndex: LogIndex;
   /** Only on the leader: each other member's replication progress. */
   readonly peers: readonly PeerStatus[];
+  /** On a follower: milliseconds since it last heard from its leader (null: no leader, never, or this is the leader). */
+  readonly lastContactMs: number | null;
   readonly config: ConfState;
   /** Has a leader and has applied what the leader had committed when this node joined it. */
   readonly ready: boolean;
