@@ -41,7 +41,13 @@ export function memberMismatch(root: string, shown: string, ids: readonly string
   const existing = readdirSync(root, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && /^n\d+$/.test(entry.name))
     .map((entry) => entry.name)
-    .filter((id) => readBootstrap(path.join(root, id)) !== null)
+    .filter((id) => {
+      try {
+        return readBootstrap(path.join(root, id)) !== null;
+      } catch {
+        return true; // a member with a damaged record: it says so itself when it starts
+      }
+    })
     .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
   const left = existing.filter((id) => !ids.includes(id));
   if (left.length === 0) return null;

@@ -16,6 +16,11 @@ function ms(value: number | null | undefined): string {
   return value < 1000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
 }
 
+/** `0.42 ms`, `3.1 ms`, `92 ms` */
+function millis(value: number): string {
+  return `${value < 1 ? value.toFixed(2) : value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
+}
+
 /** The leader's view of a member's lag (null when no leader answered). */
 function lagOf(id: string, leader: MemberStatus | null): string {
   if (!leader) return dash;
@@ -89,7 +94,7 @@ export async function status(client: ClusterClient, io: Io): Promise<number> {
         String(s.applied),
         lagOf(s.id, leader),
         s.role === 'leader' ? dash : ms(s.lastContactMs),
-        s.fsyncP99Ms === null || s.fsyncP99Ms === undefined ? dash : `${s.fsyncP99Ms} ms`,
+        s.fsyncP99Ms === null || s.fsyncP99Ms === undefined ? dash : millis(s.fsyncP99Ms),
         '',
       ];
     });

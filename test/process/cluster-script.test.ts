@@ -3,7 +3,7 @@
 // supervisor is killed -9, and a second cluster on the same ports is refused.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -112,6 +112,19 @@ test('the nodes stop by themselves when their supervisor is killed -9', async (t
   t.true(pids.every(alive));
   sup.child.kill('SIGKILL');
   t.true(await waitGone(pids, 10_000), 'every node exited after its supervisor died');
+});
+
+test('a node that cannot start is reported with its own reason, not only a log path', async (t) => {
+  const data = mkdtempSync(path.join(os.tmpdir(), 'raft3d-script-'));
+  t.teardown(() => rmSync(data, { recursive: true, force: true }));
+  mkdirSync(path.join(data, 'n2'));
+  writeFileSync(path.join(data, 'n2', 'bootstrap.json'), 'not json');
+  const { api, peer } = await freeBase(3);
+  const sup = supervise(['--api-port', String(api), '--peer-port', String(peer), '--data', data]);
+  t.teardown(() => sup.child.kill('SIGKILL'));
+  const [line] = await waitFor(sup, /n2 exited \(code 1\).*\n/);
+  t.regex(line, /bootstrap\.json is not valid JSON/);
+  t.regex(line, /see .*n2\.log/);
 });
 
 test('an unknown flag is a one-line error and the usage, never a stack trace', async (t) => {

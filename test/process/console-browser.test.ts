@@ -116,10 +116,13 @@ if (!existsSync(CHROMIUM)) {
 
     const killedAt = Date.now();
     await cluster.kill(leader.id);
+    // A function, not a string: the page's CSP refuses to evaluate strings.
     await page.waitForFunction(
-      `(() => { const now = document.getElementById('cluster-summary')?.dataset.leader;
-        return now !== undefined && now !== '' && now !== ${JSON.stringify(leader.id)}; })()`,
-      undefined,
+      (old: string) => {
+        const now = (globalThis as any).document.getElementById('cluster-summary')?.dataset.leader;
+        return now !== undefined && now !== '' && now !== old;
+      },
+      leader.id,
       { timeout: 20_000, polling: 'raf' },
     );
     const shownAfter = Date.now() - killedAt;
