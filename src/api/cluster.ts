@@ -18,13 +18,14 @@ import { LEADER_HEADER } from './forward.js';
 import { ApiError } from './problem.js';
 import { parseBody, transferInput } from './validation.js';
 
-/** p99 of this node's durable writes over the last minute, in ms (null before the first). */
+/** p99 of this node's durable writes over the last minute, in ms (null when there were none). */
 async function fsyncP99Ms(ctx: ApiContext): Promise<number | null> {
   const summary = ctx.metrics?.fsyncRecent;
   if (!summary) return null;
   const { values } = await summary.get();
   const p99 = values.find((v) => v.labels['quantile'] === 0.99)?.value;
-  return p99 === undefined || !Number.isFinite(p99) ? null : Math.round(p99 * 1e6) / 1e3;
+  // An empty window reads as 0 (no durable write in the last minute: an idle member), never a real fsync.
+  return p99 === undefined || !Number.isFinite(p99) || p99 <= 0 ? null : Math.round(p99 * 1e6) / 1e3;
 }
 
 export function clusterRoutes(router: Router, ctx: ApiContext): void {

@@ -15,12 +15,8 @@ type Theme = (typeof THEMES)[number];
 function applyTheme(theme: Theme): void {
   if (theme === 'auto') delete document.documentElement.dataset['theme'];
   else document.documentElement.dataset['theme'] = theme;
-  const button = byId('theme');
-  button.textContent = `Theme: ${theme}`;
-  button.setAttribute(
-    'aria-label',
-    theme === 'auto' ? 'Colour theme: follow the system' : `Colour theme: ${theme}`,
-  );
+  // The visible text is the accessible name: it says the current choice.
+  byId('theme').textContent = theme === 'auto' ? 'Theme: auto (system)' : `Theme: ${theme}`;
 }
 
 function setupTheme(): void {

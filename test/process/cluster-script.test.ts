@@ -56,12 +56,19 @@ async function waitFor(sup: Supervisor, pattern: RegExp, timeoutMs = 60_000): Pr
   throw new Error(`no ${pattern} in:\n${sup.output}`);
 }
 
+/** Running, and not a zombie waiting for whoever adopted it to reap it. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ..."; Z is a zombie, which has exited.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 
@@ -74,33 +81,36 @@ async function waitGone(pids: readonly number[], timeoutMs: number): Promise<boo
   return false;
 }
 
-test('a signalled supervisor stops every node at once, and a second cluster on its ports is refused', async (t) => {
-  const data = mkdtempSync(path.join(os.tmpdir(), 'raft3d-script-'));
-  t.teardown(() => rmSync(data, { recursive: true, force: true }));
-  const { api, peer } = await freeBase(3);
-  const flags = ['--api-port', String(api), '--peer-port', String(peer), '--data', data];
-  const sup = supervise(flags);
-  t.teardown(() => sup.child.kill('SIGKILL'));
-  await waitFor(sup, /failover demo: kill -9 \d+/);
+test.serial(
+  'a signalled supervisor stops every node at once, and a second cluster on its ports is refused',
+  async (t) => {
+    const data = mkdtempSync(path.join(os.tmpdir(), 'raft3d-script-'));
+    t.teardown(() => rmSync(data, { recursive: true, force: true }));
+    const { api, peer } = await freeBase(3);
+    const flags = ['--api-port', String(api), '--peer-port', String(peer), '--data', data];
+    const sup = supervise(flags);
+    t.teardown(() => sup.child.kill('SIGKILL'));
+    await waitFor(sup, /failover demo: kill -9 \d+/);
 
-  const second = supervise(flags);
-  t.is(await second.exit, 2, second.output);
-  t.regex(second.output, new RegExp(`port.* ${api}.* in use`));
+    const second = supervise(flags);
+    t.is(await second.exit, 2, second.output);
+    t.regex(second.output, new RegExp(`port.* ${api}.* in use`));
 
-  const started = Date.now();
-  sup.child.kill('SIGTERM');
-  t.is(await sup.exit, 0, sup.output);
-  const took = Date.now() - started;
-  t.regex(sup.output, /all nodes stopped/);
-  const logs = ['n1', 'n2', 'n3'].map((id) => readFileSync(path.join(data, 'logs', `${id}.log`), 'utf8'));
-  t.false(
-    logs.some((log) => log.includes('leadership transfer did not finish')),
-    'no hand-over was attempted towards members that were stopping too',
-  );
-  t.true(took < 1_500, `stopping took ${took} ms`);
-});
+    const started = Date.now();
+    sup.child.kill('SIGTERM');
+    t.is(await sup.exit, 0, sup.output);
+    const took = Date.now() - started;
+    t.regex(sup.output, /all nodes stopped/);
+    const logs = ['n1', 'n2', 'n3'].map((id) => readFileSync(path.join(data, 'logs', `${id}.log`), 'utf8'));
+    t.false(
+      logs.some((log) => log.includes('leadership transfer did not finish')),
+      'no hand-over was attempted towards members that were stopping too',
+    );
+    t.true(took < 1_500, `stopping took ${took} ms`);
+  },
+);
 
-test('the nodes stop by themselves when their supervisor is killed -9', async (t) => {
+test.serial('the nodes stop by themselves when their supervisor is killed -9', async (t) => {
   const data = mkdtempSync(path.join(os.tmpdir(), 'raft3d-script-'));
   t.teardown(() => rmSync(data, { recursive: true, force: true }));
   const { api, peer } = await freeBase(3);
@@ -110,11 +120,13 @@ test('the nodes stop by themselves when their supervisor is killed -9', async (t
   const pids = [...sup.output.matchAll(/ n\d +API .* pid (\d+)/g)].map((m) => Number(m[1]));
   t.is(pids.length, 3, sup.output);
   t.true(pids.every(alive));
+  const killed = Date.now();
   sup.child.kill('SIGKILL');
   t.true(await waitGone(pids, 10_000), 'every node exited after its supervisor died');
+  t.log(`all nodes gone ${Date.now() - killed} ms after kill -9 of the supervisor`);
 });
 
-test('a node that cannot start is reported with its own reason, not only a log path', async (t) => {
+test.serial('a node that cannot start is reported with its own reason, not only a log path', async (t) => {
   const data = mkdtempSync(path.join(os.tmpdir(), 'raft3d-script-'));
   t.teardown(() => rmSync(data, { recursive: true, force: true }));
   mkdirSync(path.join(data, 'n2'));
