@@ -5,7 +5,7 @@
 // cleanly; the nodes also stop by themselves if this supervisor dies (src/supervised.ts).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initialClusterState } from './cluster-state.js';
@@ -82,34 +82,37 @@ const apiAddresses = ids.map((id, i) => `${id}=${apiUrl(i)}`).join(',');
 const mainScript = path.resolve(import.meta.dirname, '..', 'src', 'main.ts');
 
 const children = new Map<string, ChildProcess>();
-/** Why each node last said it failed (its last error line), for the exit message. */
+/** Why each node last said it failed on stderr (`raft3d: ...`), for the exit message. */
 const lastError = new Map<string, string>();
 let stopping = false;
 
-/** The reason a node gives for dying: a `raft3d: ...` stderr line, or a fatal/error log line. */
-function noteFailure(id: string, line: string): void {
-  if (line.startsWith('{')) {
+const logFile = (id: string): string => path.join(dataRoot, 'logs', `${id}.log`);
+
+/** The last fatal or error entry a node logged (its log's tail), as `msg: err.message`. */
+function loggedFailure(id: string): string | undefined {
+  let tail: string;
+  try {
+    tail = readFileSync(logFile(id), 'utf8').slice(-64 * 1024);
+  } catch {
+    return undefined;
+  }
+  for (const line of tail.split('\n').reverse()) {
+    if (!line.startsWith('{')) continue;
     try {
       const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
-      if ((entry.level ?? 0) >= 50)
-        lastError.set(id, [entry.msg, entry.err?.message].filter(Boolean).join(': '));
+      if ((entry.level ?? 0) >= 50) return [entry.msg, entry.err?.message].filter(Boolean).join(': ');
     } catch {
-      // Not a log line.
+      // A torn last line.
     }
-  } else if (line.trim() !== '') lastError.set(id, line.trim().replace(/^raft3d: /, ''));
-}
-
-function eachLine(id: string, stream: NodeJS.ReadableStream | null): void {
-  let rest = '';
-  stream?.on('data', (chunk: Buffer) => {
-    const lines = (rest + chunk.toString()).split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) noteFailure(id, line);
-  });
+  }
+  return undefined;
 }
 
 function startNode(id: string, i: number): void {
-  const log = createWriteStream(path.join(dataRoot, 'logs', `${id}.log`), { flags: 'a' });
+  // The node logs straight into its file: it never waits on this process to read its output,
+  // so it can log (and stop) after this process died.
+  const logFd = openSync(logFile(id), 'a');
+  const log = createWriteStream(logFile(id), { flags: 'a' });
   const child = spawn(
     process.execPath,
     [
@@ -128,26 +131,27 @@ function startNode(id: string, i: number): void {
       // exactly once (a node treats a second signal as "exit now"). The IPC channel ties each
       // node's life to this process (src/supervised.ts).
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      stdio: ['ignore', logFd, 'pipe', 'ipc'],
       env: {
         ...process.env,
         RAFT3D_CLUSTER_SECRET: process.env['RAFT3D_CLUSTER_SECRET'] ?? 'local-dev-secret',
       },
     },
   );
+  closeSync(logFd);
   lastError.delete(id);
-  child.stdout?.pipe(log);
-  eachLine(id, child.stdout);
-  eachLine(id, child.stderr);
   child.stderr?.on('data', (chunk: Buffer) => {
     log.write(chunk);
+    const line = chunk.toString().trim().split('\n').pop() ?? '';
+    if (line !== '') lastError.set(id, line.replace(/^raft3d: /, ''));
     if (!stopping) process.stderr.write(`[${id}] ${chunk.toString()}`);
   });
   child.on('exit', (code, signal) => {
     children.delete(id);
+    log.end();
     if (!stopping) {
       const restartAfter = Number(values['restart-after']);
-      const reason = code !== 0 && signal === null ? lastError.get(id) : undefined;
+      const reason = code !== 0 && signal === null ? (lastError.get(id) ?? loggedFailure(id)) : undefined;
       console.log(
         `${id} exited (${signal ?? `code ${code}`})${reason ? `: ${reason}` : ''}; see ${path.join(values.data, 'logs', `${id}.log`)}`,
       );

@@ -28,6 +28,12 @@ interface Supervisor {
   readonly exit: Promise<number | null>;
 }
 
+/** Stops a supervisor that may still run and waits for it (teardowns run last-registered first). */
+async function stop(sup: Supervisor): Promise<void> {
+  if (sup.child.exitCode === null && sup.child.signalCode === null) sup.child.kill('SIGTERM');
+  await sup.exit;
+}
+
 function supervise(args: readonly string[]): Supervisor {
   const child = spawn(process.execPath, ['--import=tsx', SCRIPT, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -85,11 +91,11 @@ test.serial(
   'a signalled supervisor stops every node at once, and a second cluster on its ports is refused',
   async (t) => {
     const data = mkdtempSync(path.join(os.tmpdir(), 'raft3d-script-'));
-    t.teardown(() => rmSync(data, { recursive: true, force: true }));
+    t.teardown(() => rmSync(data, { recursive: true, force: true, maxRetries: 10 }));
     const { api, peer } = await freeBase(3);
     const flags = ['--api-port', String(api), '--peer-port', String(peer), '--data', data];
     const sup = supervise(flags);
-    t.teardown(() => sup.child.kill('SIGKILL'));
+    t.teardown(() => stop(sup));
     await waitFor(sup, /failover demo: kill -9 \d+/);
 
     const second = supervise(flags);
@@ -112,28 +118,36 @@ test.serial(
 
 test.serial('the nodes stop by themselves when their supervisor is killed -9', async (t) => {
   const data = mkdtempSync(path.join(os.tmpdir(), 'raft3d-script-'));
-  t.teardown(() => rmSync(data, { recursive: true, force: true }));
+  t.teardown(() => rmSync(data, { recursive: true, force: true, maxRetries: 10 }));
   const { api, peer } = await freeBase(3);
   const sup = supervise(['--api-port', String(api), '--peer-port', String(peer), '--data', data]);
-  t.teardown(() => sup.child.kill('SIGKILL'));
+  t.teardown(() => stop(sup));
   await waitFor(sup, /failover demo/);
   const pids = [...sup.output.matchAll(/ n\d +API .* pid (\d+)/g)].map((m) => Number(m[1]));
   t.is(pids.length, 3, sup.output);
   t.true(pids.every(alive));
   const killed = Date.now();
   sup.child.kill('SIGKILL');
-  t.true(await waitGone(pids, 10_000), 'every node exited after its supervisor died');
+  const gone = await waitGone(pids, 10_000);
+  const left = pids.filter(alive).map((pid) => {
+    try {
+      return `${pid}: ${readFileSync(`/proc/${pid}/stat`, 'utf8').slice(0, 80)}`;
+    } catch {
+      return `${pid}: ?`;
+    }
+  });
+  t.true(gone, `every node exited after its supervisor died; still there: ${left.join(' | ')}`);
   t.log(`all nodes gone ${Date.now() - killed} ms after kill -9 of the supervisor`);
 });
 
 test.serial('a node that cannot start is reported with its own reason, not only a log path', async (t) => {
   const data = mkdtempSync(path.join(os.tmpdir(), 'raft3d-script-'));
-  t.teardown(() => rmSync(data, { recursive: true, force: true }));
+  t.teardown(() => rmSync(data, { recursive: true, force: true, maxRetries: 10 }));
   mkdirSync(path.join(data, 'n2'));
   writeFileSync(path.join(data, 'n2', 'bootstrap.json'), 'not json');
   const { api, peer } = await freeBase(3);
   const sup = supervise(['--api-port', String(api), '--peer-port', String(peer), '--data', data]);
-  t.teardown(() => sup.child.kill('SIGKILL'));
+  t.teardown(() => stop(sup));
   const [line] = await waitFor(sup, /n2 exited \(code 1\).*\n/);
   t.regex(line, /bootstrap\.json is not valid JSON/);
   t.regex(line, /see .*n2\.log/);
