@@ -70,6 +70,19 @@ if (!existsSync(CHROMIUM)) {
     await page.goto(`${leader.url}/#shop`);
     await page.locator('#shop-connection[data-state=live]').waitFor();
     t.log(`shop view live ${Date.now() - started} ms after navigation`);
+    const timing = await page.evaluate(() => {
+      const perf = (globalThis as any).performance;
+      const nav = perf.getEntriesByType('navigation')[0];
+      const files = perf.getEntriesByType('resource').filter((r: any) => /\/console\//.test(r.name));
+      return {
+        domContentLoaded: Math.round(nav.domContentLoadedEventEnd),
+        load: Math.round(nav.loadEventEnd),
+        bytes: nav.transferSize + files.reduce((sum: number, r: any) => sum + r.transferSize, 0),
+      };
+    });
+    t.log(
+      `page: DOMContentLoaded ${timing.domContentLoaded} ms, load ${timing.load} ms, ${timing.bytes} bytes over the wire (gzip, headers included)`,
+    );
 
     await submit(page, '#form-printer', { Id: 'p1', Company: 'Prusa', Model: 'MK4' });
     await page.locator('[data-printer=p1]').waitFor();
