@@ -111,6 +111,11 @@ export async function watch(
           io.err(`watch: ${type} ${data} (history before it is in a snapshot)`);
           return true;
         }
+        if (type === 'closed') {
+          // The member cut this reader off (too slow); the loop resumes after `last`.
+          io.err(`watch: the member closed the stream (${data}); resuming`);
+          return true;
+        }
         const event = JSON.parse(data) as Event;
         if (last !== null && event.index <= last) return true;
         last = event.index;
