@@ -66,7 +66,7 @@ export async function bundleConsole(sourceDir: string): Promise<{ script: Buffer
     bundle: true,
     minify: true,
     format: 'esm',
-    target: ['es2022', 'chrome111', 'firefox115', 'safari16'],
+    target: ['es2022', 'chrome123', 'firefox120', 'safari17.5'],
     write: false,
     outdir: 'out',
     legalComments: 'none',

@@ -3,6 +3,8 @@
 // uses stops answering (the members come from /cluster/status, src/console/cluster.ts).
 // Every write carries an Idempotency-Key, so a retry on another member cannot apply twice.
 
+import type { JobStatus } from '../fsm/types.js';
+
 export interface Printer {
   readonly id: string;
   readonly company: string;
@@ -19,7 +21,7 @@ export interface Filament {
   readonly available_weight_in_grams: number;
 }
 
-export type JobStatus = 'Queued' | 'Running' | 'Done' | 'Canceled';
+export type { JobStatus };
 
 export interface PrintJob {
   readonly id: string;
