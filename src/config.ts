@@ -31,6 +31,18 @@ export interface KubernetesConfig {
   readonly secretName: string | null;
 }
 
+/** TLS from a mounted certificate (cert-manager's tls.crt, tls.key, ca.crt); paths, read at start. */
+export interface TlsConfig {
+  readonly cert: string;
+  readonly key: string;
+  /** CA the members verify each other against; null: the certificate itself (self-signed). */
+  readonly ca: string | null;
+  /** Serve the API (and expect the other members' APIs) over HTTPS. */
+  readonly api: boolean;
+  /** Serve and talk TLS on the peer port. */
+  readonly peer: boolean;
+}
+
 export interface Config {
   readonly id: string;
   readonly api: HostPort;
@@ -53,6 +65,7 @@ export interface Config {
   readonly snapshotEvery: number;
   readonly logLevel: string;
   readonly kubernetes: KubernetesConfig | null;
+  readonly tls: TlsConfig | null;
 }
 
 export class ConfigError extends Error {
@@ -69,6 +82,11 @@ const options = {
   'cluster-secret': { type: 'string' },
   'admin-token': { type: 'string' },
   'initial-cluster-state': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-api': { type: 'string' },
+  'tls-peer': { type: 'string' },
   'tick-ms': { type: 'string' },
   'election-ticks': { type: 'string' },
   'heartbeat-ticks': { type: 'string' },
@@ -190,6 +208,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     throw new ConfigError(`RAFT3D_NODE_ID: ${JSON.stringify(id)} is not a valid member id`);
   }
   const api = parseHostPort(pick('api', 'RAFT3D_API_LISTEN') ?? '127.0.0.1:8080', 'RAFT3D_API_LISTEN');
+  const tls = tlsConfig(pick);
+  const scheme = tls?.api ? 'https' : 'http';
   const peer = parseHostPort(pick('peer', 'RAFT3D_PEER_LISTEN') ?? '127.0.0.1:9090', 'RAFT3D_PEER_LISTEN');
 
   let initialCluster: Map<string, string>;
@@ -201,7 +221,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     for (let i = 0; i < (kubernetes.replicas ?? 0); i++) {
       const host = statefulSetHost(kubernetes, i);
       initialCluster.set(`${kubernetes.statefulSet}-${i}`, `${host}:${peer.port}`);
-      apiAddresses.set(`${kubernetes.statefulSet}-${i}`, `http://${host}:${api.port}`);
+      apiAddresses.set(`${kubernetes.statefulSet}-${i}`, `${scheme}://${host}:${api.port}`);
     }
   } else {
     initialCluster = clusterFlag
@@ -209,7 +229,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       : new Map([[id, `${hostForUrl(peer.host)}:${peer.port}`]]);
     for (const [member, address] of initialCluster)
       parseHostPort(address, `RAFT3D_INITIAL_CLUSTER (${member})`);
-    apiAddresses = new Map([[id, `http://${hostForUrl(api.host)}:${api.port}`]]);
+    apiAddresses = new Map([[id, `${scheme}://${hostForUrl(api.host)}:${api.port}`]]);
   }
   const apiFlag = pick('api-addresses', 'RAFT3D_API_ADDRESSES');
   if (apiFlag) {
@@ -228,7 +248,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     throw new ConfigError(`RAFT3D_INITIAL_CLUSTER must list this member (${id})`);
   }
   if (kubernetes && !apiAddresses.has(id))
-    apiAddresses.set(id, `http://${statefulSetHost(kubernetes, ordinalOf(kubernetes, id))}:${api.port}`);
+    apiAddresses.set(id, `${scheme}://${statefulSetHost(kubernetes, ordinalOf(kubernetes, id))}:${api.port}`);
 
   const state = pick('initial-cluster-state', 'RAFT3D_INITIAL_CLUSTER_STATE') ?? 'new';
   if (state !== 'new' && state !== 'existing') {
@@ -276,6 +296,34 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     ),
     logLevel,
     kubernetes,
+    tls,
+  };
+}
+
+function flag(value: string | undefined, fallback: boolean, setting: string): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (['1', 'true', 'yes'].includes(value.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(value.toLowerCase())) return false;
+  throw new ConfigError(`${setting}: expected true or false, got ${JSON.stringify(value)}`);
+}
+
+function tlsConfig(
+  pick: (
+    flag: 'tls-cert' | 'tls-key' | 'tls-ca' | 'tls-api' | 'tls-peer',
+    name: string,
+  ) => string | undefined,
+): TlsConfig | null {
+  const cert = pick('tls-cert', 'RAFT3D_TLS_CERT') || null;
+  const key = pick('tls-key', 'RAFT3D_TLS_KEY') || null;
+  if (cert === null && key === null) return null;
+  if (cert === null || key === null)
+    throw new ConfigError('RAFT3D_TLS_CERT and RAFT3D_TLS_KEY go together: set both or neither');
+  return {
+    cert,
+    key,
+    ca: pick('tls-ca', 'RAFT3D_TLS_CA') || null,
+    api: flag(pick('tls-api', 'RAFT3D_TLS_API'), true, 'RAFT3D_TLS_API'),
+    peer: flag(pick('tls-peer', 'RAFT3D_TLS_PEER'), true, 'RAFT3D_TLS_PEER'),
   };
 }
 
@@ -291,6 +339,8 @@ export function memberAddress(config: Config, id: string): { peer: string | null
     k && base.startsWith(`${k.statefulSet}-`) ? Number(base.slice(k.statefulSet.length + 1)) : NaN;
   const host = k && Number.isInteger(ordinal) && ordinal >= 0 ? statefulSetHost(k, ordinal) : null;
   const peer = config.initialCluster.get(base) ?? (host === null ? null : `${host}:${config.peer.port}`);
-  const api = config.apiAddresses.get(base) ?? (host === null ? null : `http://${host}:${config.api.port}`);
+  const scheme = config.tls?.api ? 'https' : 'http';
+  const api =
+    config.apiAddresses.get(base) ?? (host === null ? null : `${scheme}://${host}:${config.api.port}`);
   return { peer, api };
 }

@@ -9,7 +9,7 @@
 // signal exits at once.
 
 import { lifecycle } from './shutdown.js';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import pino from 'pino';
 import type { Logger } from 'pino';
@@ -28,7 +28,7 @@ import type { Identity, IdentityRegistry } from './membership/index.js';
 import { createMetrics } from './metrics/index.js';
 import { LevelStorage, StorageCorruptionError } from './storage/index.js';
 import { HttpTransport, livenessTimings } from './transport/index.js';
-import { createApiServer, createApp, startShopNode } from './api/index.js';
+import { Forwarder, createApiServer, createApp, startShopNode } from './api/index.js';
 import type { ShopNode } from './api/index.js';
 import { followSupervisor } from './supervised.js';
 
@@ -119,6 +119,11 @@ async function run(config: Config, baseLogger: Logger): Promise<void> {
     'member identity',
   );
 
+  const tls = config.tls && {
+    cert: readFileSync(config.tls.cert),
+    key: readFileSync(config.tls.key),
+    ca: config.tls.ca === null ? null : readFileSync(config.tls.ca),
+  };
   const metrics = createMetrics();
   // The node driver times each durable save into raft3d_fsync_latency_seconds.
   const storage = await LevelStorage.open(config.dataDir, { logger });
@@ -163,10 +168,12 @@ async function run(config: Config, baseLogger: Logger): Promise<void> {
   const kubernetes = k8s
     ? k8s.startKubernetesIntegration(node, config, logger, () => metrics.labelSyncFailures.inc())
     : null;
+  const apiTls = tls && config.tls?.api ? tls : null;
   const app = createApp({
     node,
     logger,
     metrics,
+    ...(apiTls ? { forwarder: new Forwarder(identity.id, 10_000, apiTls.ca ?? apiTls.cert) } : {}),
     access: {
       adminToken: prepared.adminToken,
       clusterSecret: prepared.clusterSecret,
@@ -175,12 +182,23 @@ async function run(config: Config, baseLogger: Logger): Promise<void> {
     ...(kubernetes ? { admitJoin: (id: string) => kubernetes.admitJoin(id) } : {}),
     podName: config.kubernetes?.podName ?? null,
   });
-  const server = await listen(app, config);
+  const server = await listen(app, config, apiTls);
   logger.info(
-    { api: `http://${config.api.host}:${config.api.port}`, peer: `${config.peer.host}:${config.peer.port}` },
+    {
+      api: `${apiTls ? 'https' : 'http'}://${config.api.host}:${config.api.port}`,
+      peer: `${config.peer.host}:${config.peer.port}`,
+      tls: { api: apiTls !== null, peer: tls !== null && config.tls?.peer === true },
+    },
     'raft3d node serving',
   );
-  const joiner = startJoiner(config, identity, node, prepared.clusterSecret, logger);
+  const joiner = startJoiner(
+    config,
+    identity,
+    node,
+    prepared.clusterSecret,
+    apiTls && (apiTls.ca ?? apiTls.cert),
+    logger,
+  );
 
   let stopping = false;
   lifecycle.serving(async (signal) => {
@@ -222,6 +240,7 @@ function startJoiner(
   identity: Identity,
   node: ShopNode,
   clusterSecret: string | null,
+  tlsCa: Buffer | null,
   logger: Logger,
 ): Joiner | null {
   const ask = config.kubernetes !== null || identity.start === 'joining' || isIncarnation(identity.id);
@@ -244,15 +263,20 @@ function startJoiner(
     },
     authorization: clusterSecret === null ? null : `Bearer ${clusterSecret}`,
     admitted: () => node.isLeader() && node.status().config.voters.includes(identity.id),
+    tlsCa,
     logger,
   });
   joiner.start();
   return joiner;
 }
 
-function listen(app: ReturnType<typeof createApp>, config: Config): Promise<Server> {
+function listen(
+  app: ReturnType<typeof createApp>,
+  config: Config,
+  tls: { readonly cert: Buffer; readonly key: Buffer } | null,
+): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createApiServer(app);
+    const server = createApiServer(app, tls);
     server.keepAliveTimeout = 65_000;
     server.once('error', reject);
     server.listen(config.api.port, config.api.host, () => {

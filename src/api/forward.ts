@@ -28,8 +28,15 @@ export class Forwarder {
   constructor(
     private readonly selfId: string,
     private readonly timeoutMs: number,
+    /** CA (PEM) to verify the leader's certificate when the API runs over TLS. */
+    tlsCa: string | Buffer | null = null,
   ) {
-    this.agent = new Agent({ keepAliveTimeout: 10_000, connections: 64, pipelining: 1 });
+    this.agent = new Agent({
+      keepAliveTimeout: 10_000,
+      connections: 64,
+      pipelining: 1,
+      ...(tlsCa === null ? {} : { connect: { ca: tlsCa } }),
+    });
   }
 
   /** Whether this request was already forwarded once (never forward it again). */

@@ -16,6 +16,7 @@
 
 import { IncomingMessage, ServerResponse, createServer } from 'node:http';
 import type { Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Express, Request, Response } from 'express';
 import { ApiError, sendProblem, toProblem } from './problem.js';
 import {
@@ -26,7 +27,11 @@ import {
   requestProblem,
 } from './http-errors.js';
 
-export function createApiServer(app: Express): Server {
+/** `tls`: serve HTTPS with this certificate and key (PEM) instead of plain HTTP. */
+export function createApiServer(
+  app: Express,
+  tls: { readonly cert: string | Buffer; readonly key: string | Buffer } | null = null,
+): Server {
   class ApiRequest extends IncomingMessage {}
   class ApiResponse<R extends IncomingMessage = IncomingMessage> extends ServerResponse<R> {}
   // Once per server, on the prototypes only; instances keep one stable hidden class.
@@ -40,7 +45,7 @@ export function createApiServer(app: Express): Server {
     // Checked below, so that the answer is a problem like every other refusal.
     requireHostHeader: false,
   };
-  const server = createServer(options, (rawReq, rawRes) => {
+  const handle = (rawReq: IncomingMessage, rawRes: ServerResponse): void => {
     const req = rawReq as unknown as Request;
     const res = rawRes as unknown as Response;
     req.res = res;
@@ -59,7 +64,11 @@ export function createApiServer(app: Express): Server {
       return;
     }
     router(req, res, (error?: unknown) => finish(req, res, error));
-  });
+  };
+  const server =
+    tls === null
+      ? createServer(options, handle)
+      : (createTlsServer({ ...options, cert: tls.cert, key: tls.key }, handle) as unknown as Server);
   server.on('clientError', answerClientError);
   server.on('connect', answerConnect);
   server.on('checkExpectation', answerExpectation);

@@ -6,6 +6,7 @@
 
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { Agent, fetch } from 'undici';
 import type { JoinRequest } from './plan.js';
 
 export const JOIN_PATH = '/cluster/join';
@@ -18,6 +19,8 @@ export interface JoinerOptions {
   readonly authorization: string | null;
   /** Stops asking when this holds (e.g. this member leads as a voter: nobody else can admit it). */
   readonly admitted?: () => boolean;
+  /** The members' APIs run over TLS: verify them against this CA (PEM). */
+  readonly tlsCa?: string | Buffer | null;
   readonly logger: Logger;
   /** Pause between two requests (default 500 ms). */
   readonly intervalMs?: number;
@@ -33,10 +36,14 @@ interface JoinAnswer {
 
 export class Joiner {
   private readonly abort = new AbortController();
+  private readonly agent: Agent;
   private running: Promise<void> | null = null;
   private admitted = false;
 
-  constructor(private readonly options: JoinerOptions) {}
+  constructor(private readonly options: JoinerOptions) {
+    const ca = options.tlsCa ?? null;
+    this.agent = new Agent(ca === null ? {} : { connect: { ca } });
+  }
 
   /** Starts asking; `done()` resolves once the leader says this member is a voter (or on stop). */
   start(): void {
@@ -54,6 +61,7 @@ export class Joiner {
   async stop(): Promise<void> {
     this.abort.abort();
     await this.running;
+    await this.agent.close();
   }
 
   private async loop(): Promise<void> {
@@ -101,6 +109,7 @@ export class Joiner {
         },
         body: JSON.stringify({ id: request.id, peer: request.peer, api: request.api }),
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.requestTimeoutMs ?? 5_000)]),
+        dispatcher: this.agent,
       });
       const text = await res.text();
       try {

@@ -10,6 +10,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, STATUS_CODES } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -20,7 +21,7 @@ import { FrameReader, STREAM_PATH, STREAM_PROTOCOL, STREAM_PROTOCOL_V1 } from '.
 import type { PeerStats } from './peer-sender.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { AckWriter } from './stream-liveness.js';
-import type { MessageHandler, Transport, TransportLogger } from './types.js';
+import type { MessageHandler, PeerTls, Transport, TransportLogger } from './types.js';
 
 export interface UnauthorizedRequest {
   readonly remote: string;
@@ -36,6 +37,8 @@ export interface HttpTransportOptions {
   readonly peers: ReadonlyMap<NodeId, string>;
   /** Shared cluster secret; null runs without authentication (development only). */
   readonly secret: string | null;
+  /** Serve and talk TLS (certificate, key, CA the peers are verified against); default plain TCP. */
+  readonly tls?: PeerTls | null;
   readonly logger?: TransportLogger;
   /** Called for every refused request (e.g. to count them in a metric). */
   readonly onUnauthorized?: (request: UnauthorizedRequest) => void;
@@ -103,7 +106,11 @@ export class HttpTransport implements Transport {
     this.log = new RateLimitedLog(options.logger);
     this.expectedAuth = options.secret === null ? null : sha256(`Bearer ${options.secret}`);
     for (const [id, address] of options.peers) this.setPeer(id, address);
-    this.server = createServer((req, res) => void this.handle(req, res));
+    const tls = options.tls ?? null;
+    this.server =
+      tls === null
+        ? createServer((req, res) => void this.handle(req, res))
+        : createTlsServer({ cert: tls.cert, key: tls.key }, (req, res) => void this.handle(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.acceptStream(req, socket, head),
     );
@@ -180,6 +187,7 @@ export class HttpTransport implements Transport {
         requestTimeoutMs: this.options.requestTimeoutMs ?? 5000,
         silenceMs: this.options.silenceMs ?? 1000,
         connectTimeoutMs: this.options.connectTimeoutMs ?? 1000,
+        tlsCa: this.options.tls ? (this.options.tls.ca ?? this.options.tls.cert) : null,
         log: this.log,
       }),
     );

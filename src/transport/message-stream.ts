@@ -8,6 +8,8 @@
 // connection that went silent; /1 senders (no acks expected) are still accepted.
 
 import { request } from 'node:http';
+import { request as tlsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
 
 export const STREAM_PATH = '/raft/stream';
@@ -36,19 +38,24 @@ export function openStream(
   headers: Record<string, string>,
   timeoutMs: number,
   connectTimeoutMs = timeoutMs,
+  /** Verify the peer's certificate against this CA (PEM) over TLS; null: plain TCP. */
+  tlsCa: string | Buffer | null = null,
 ): Promise<Socket> {
   const colon = address.lastIndexOf(':');
   const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
   const port = Number(address.slice(colon + 1));
   return new Promise((resolve, reject) => {
-    const req = request({
+    const options = {
       host,
       port,
       path: STREAM_PATH,
       method: 'GET',
-      agent: false,
+      agent: false as const,
       headers: { ...headers, connection: 'Upgrade', upgrade: STREAM_PROTOCOL },
-    });
+    };
+    // SNI takes names only; an IP address is checked against the certificate's IP SANs.
+    const sni = isIP(host) === 0 ? { servername: host } : {};
+    const req = tlsCa === null ? request(options) : tlsRequest({ ...options, ca: tlsCa, ...sni });
     req.setTimeout(timeoutMs, () =>
       req.destroy(new Error(`stream handshake timed out after ${timeoutMs} ms`)),
     );

@@ -35,6 +35,8 @@ export interface PeerSenderOptions {
   readonly silenceMs: number;
   /** How long a TCP connect to the peer may take before the attempt counts as failed. */
   readonly connectTimeoutMs: number;
+  /** Talk TLS to the peer, verifying it against this CA (PEM); null: plain TCP. */
+  readonly tlsCa: string | Buffer | null;
   readonly log: RateLimitedLog;
 }
 
@@ -55,8 +57,8 @@ export interface PeerStats {
 export const SNAPSHOT_PATH = '/raft/snapshot';
 export const FROM_HEADER = 'x-raft3d-from';
 
-function originOf(address: string): string {
-  return /^https?:\/\//.test(address) ? address : `http://${address}`;
+function originOf(address: string, tls: boolean): string {
+  return /^https?:\/\//.test(address) ? address : `${tls ? 'https' : 'http'}://${address}`;
 }
 
 interface Lane {
@@ -151,7 +153,9 @@ export class PeerSender {
   }
 
   private connect(address: string): Client {
-    return new Client(originOf(address), {
+    const ca = this.options.tlsCa;
+    return new Client(originOf(address, ca !== null), {
+      ...(ca === null ? {} : { connect: { ca } }),
       keepAliveTimeout: 30_000,
       connectTimeout: Math.min(2_000, this.options.requestTimeoutMs),
       headersTimeout: this.options.requestTimeoutMs,
@@ -203,6 +207,7 @@ export class PeerSender {
         headers,
         Math.min(2_000, requestTimeoutMs),
         this.options.connectTimeoutMs,
+        this.options.tlsCa,
       );
       if (this.stopped) {
         stream.destroy();

@@ -21,3 +21,13 @@ export interface TransportLogger {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
 }
+
+/**
+ * TLS on the peer port: the server presents `cert`/`key`; senders verify peers against `ca`
+ * (PEM). Peers still authenticate with the cluster secret on top (Authorization: Bearer).
+ */
+export interface PeerTls {
+  readonly cert: string | Buffer;
+  readonly key: string | Buffer;
+  readonly ca: string | Buffer | null;
+}

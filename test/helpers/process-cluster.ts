@@ -3,10 +3,11 @@
 // ports on 127.0.0.1 and a data dir under a temp root that stop() removes.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Agent, fetch as undiciFetch } from 'undici';
 
 const MAIN = path.resolve(import.meta.dirname, '..', '..', 'src', 'main.ts');
 
@@ -80,14 +81,20 @@ export interface ProcessClusterOptions {
     readonly namespace: string;
     readonly statefulSet: string;
   };
+  /** Node log level (default warn). */
+  readonly logLevel?: string;
+  /** The API runs over TLS (RAFT3D_TLS_* in extraEnv): node URLs are https://, checked against this CA file. */
+  readonly httpsCa?: string;
 }
 
 export class ProcessCluster {
   readonly nodes: ProcessNode[] = [];
   private readonly root: string;
+  private readonly tlsAgent: Agent | null;
 
   private constructor(private readonly options: ProcessClusterOptions) {
     this.root = mkdtempSync(path.join(os.tmpdir(), 'raft3d-proc-'));
+    this.tlsAgent = options.httpsCa ? new Agent({ connect: { ca: readFileSync(options.httpsCa) } }) : null;
   }
 
   static async start(options: ProcessClusterOptions): Promise<ProcessCluster> {
@@ -101,7 +108,7 @@ export class ProcessCluster {
         apiPort,
         peerPort,
         dataDir: path.join(cluster.root, id),
-        url: `http://127.0.0.1:${apiPort}`,
+        url: `${options.httpsCa ? 'https' : 'http'}://127.0.0.1:${apiPort}`,
         process: null,
         output: '',
         exit: null,
@@ -141,7 +148,7 @@ export class ProcessCluster {
         ...(this.options.snapshotEvery === undefined
           ? []
           : [`--snapshot-every=${this.options.snapshotEvery}`]),
-        '--log-level=warn',
+        `--log-level=${this.options.logLevel ?? 'warn'}`,
         ...extraArgs,
       ],
       {
@@ -215,7 +222,11 @@ export class ProcessCluster {
 
   async status(id: string): Promise<NodeStatusView | null> {
     try {
-      const res = await fetch(`${this.node(id).url}/cluster/status`, { signal: AbortSignal.timeout(1000) });
+      const url = `${this.node(id).url}/cluster/status`;
+      const signal = AbortSignal.timeout(1000);
+      const res = this.tlsAgent
+        ? await undiciFetch(url, { signal, dispatcher: this.tlsAgent })
+        : await fetch(url, { signal });
       return res.ok ? ((await res.json()) as NodeStatusView) : null;
     } catch {
       return null;
@@ -247,6 +258,7 @@ export class ProcessCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.nodes.filter((n) => n.process).map((n) => this.kill(n.id)));
+    await this.tlsAgent?.close();
     rmSync(this.root, { recursive: true, force: true });
   }
 }
