@@ -2,7 +2,9 @@
 // LIST with labelSelector, PATCH with merge-patch and resourceVersion preconditions),
 // statefulsets (GET, WATCH with fieldSelector), configmaps and secrets (GET, merge-PATCH
 // with resourceVersion preconditions). Every request is recorded so tests can check exactly
-// what the node sent; faults can be injected.
+// what the node sent; faults can be injected. It also answers the discovery requests helm
+// makes for `helm template --dry-run=server` (version, API groups, resource lists), so the
+// chart's lookup of the running StatefulSet can be tested offline.
 
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -21,6 +23,8 @@ interface Pod {
   name: string;
   labels: Record<string, string>;
   resourceVersion: number;
+  /** A new one each time the pod is (re)created, as on a real API server. */
+  uid: string;
 }
 
 /** A ConfigMap or Secret: just its data (Secret values base64, as the API stores them). */
@@ -32,7 +36,10 @@ export interface DataObject {
 export class FakeApiServer {
   readonly requests: RecordedRequest[] = [];
   readonly pods = new Map<string, Pod>();
-  readonly statefulSets = new Map<string, { replicas: number; resourceVersion: number }>();
+  readonly statefulSets = new Map<
+    string,
+    { replicas: number; resourceVersion: number; helmRelease?: string }
+  >();
   readonly configMaps = new Map<string, DataObject>();
   readonly secrets = new Map<string, DataObject>();
   /** Next N matching requests answer with this status. */
@@ -40,6 +47,7 @@ export class FakeApiServer {
   private watchers = new Set<{ name: string; res: http.ServerResponse }>();
   private server = http.createServer((req, res) => this.handle(req, res));
   private rv = 100;
+  private uids = 0;
   port = 0;
 
   constructor(readonly namespace = 'shop') {}
@@ -78,8 +86,16 @@ export class FakeApiServer {
   }
 
   addPod(name: string, labels: Record<string, string>): void {
-    this.pods.set(name, { name, labels: { ...labels }, resourceVersion: ++this.rv });
+    this.pods.set(name, {
+      name,
+      labels: { ...labels },
+      resourceVersion: ++this.rv,
+      uid: `uid-${++this.uids}`,
+    });
   }
+
+  /** Called on DELETE of a pod (after it is gone from the API): a test plays kubelet and StatefulSet. */
+  onPodDeleted: ((name: string) => void) | null = null;
 
   setLabels(name: string, labels: Record<string, string>): void {
     const pod = this.pods.get(name)!;
@@ -87,8 +103,15 @@ export class FakeApiServer {
     pod.resourceVersion = ++this.rv;
   }
 
-  setReplicas(name: string, replicas: number): void {
-    const sts = { replicas, resourceVersion: ++this.rv };
+  /** Creates or scales a StatefulSet; `helmRelease` marks it as installed by that release (ownership metadata). */
+  setReplicas(name: string, replicas: number, helmRelease?: string): void {
+    const previous = this.statefulSets.get(name)?.helmRelease;
+    const release = helmRelease ?? previous;
+    const sts = {
+      replicas,
+      resourceVersion: ++this.rv,
+      ...(release === undefined ? {} : { helmRelease: release }),
+    };
     this.statefulSets.set(name, sts);
     for (const w of this.watchers) {
       if (w.name === name)
@@ -136,6 +159,7 @@ export class FakeApiServer {
         namespace: this.namespace,
         labels: pod.labels,
         resourceVersion: String(pod.resourceVersion),
+        uid: pod.uid,
       },
     };
   }
@@ -145,7 +169,20 @@ export class FakeApiServer {
     return {
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
-      metadata: { name, namespace: this.namespace, resourceVersion: String(sts.resourceVersion) },
+      metadata: {
+        name,
+        namespace: this.namespace,
+        resourceVersion: String(sts.resourceVersion),
+        ...(sts.helmRelease === undefined
+          ? {}
+          : {
+              labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+              annotations: {
+                'meta.helm.sh/release-name': sts.helmRelease,
+                'meta.helm.sh/release-namespace': this.namespace,
+              },
+            }),
+      },
       spec: { replicas: sts.replicas, selector: { matchLabels: {} }, template: {}, serviceName: 'x' },
     };
   }
@@ -183,6 +220,8 @@ export class FakeApiServer {
     const ns = this.namespace;
     const podMatch = new RegExp(`^/api/v1/namespaces/${ns}/pods/([^/]+)$`).exec(r.path);
     const stsMatch = new RegExp(`^/apis/apps/v1/namespaces/${ns}/statefulsets/([^/]+)$`).exec(r.path);
+    const discovery = this.discovery(r.path);
+    if (discovery !== null && r.method === 'GET') return this.send(res, 200, discovery);
     const dataMatch = new RegExp(`^/api/v1/namespaces/${ns}/(configmaps|secrets)/([^/]+)$`).exec(r.path);
     if (dataMatch) return this.dataObject(r, res, dataMatch[1] as 'configmaps' | 'secrets', dataMatch[2]!);
     if (r.path === `/api/v1/namespaces/${ns}/pods` && r.method === 'GET') {
@@ -204,6 +243,12 @@ export class FakeApiServer {
       const pod = this.pods.get(decodeURIComponent(podMatch[1]!));
       if (!pod) return this.send(res, 404, { kind: 'Status', code: 404 });
       if (r.method === 'GET') return this.send(res, 200, this.podObject(pod));
+      if (r.method === 'DELETE') {
+        this.pods.delete(pod.name);
+        this.send(res, 200, this.podObject(pod));
+        this.onPodDeleted?.(pod.name);
+        return;
+      }
       if (r.method === 'PATCH') {
         if (r.contentType !== 'application/merge-patch+json')
           return this.send(res, 415, { kind: 'Status', code: 415 });
@@ -241,6 +286,55 @@ export class FakeApiServer {
       return this.send(res, 200, this.stsObject(name));
     }
     this.send(res, 404, { kind: 'Status', code: 404, message: `no route ${r.method} ${r.path}` });
+  }
+
+  /** What helm's discovery client asks before it can look anything up. */
+  private discovery(path: string): object | null {
+    const resource = (name: string, kind: string) => ({
+      name,
+      singularName: kind.toLowerCase(),
+      namespaced: true,
+      kind,
+      verbs: ['get', 'list', 'watch', 'create', 'patch'],
+    });
+    const groups: Record<string, [string, string][]> = {
+      v1: [
+        ['pods', 'Pod'],
+        ['services', 'Service'],
+        ['serviceaccounts', 'ServiceAccount'],
+        ['configmaps', 'ConfigMap'],
+        ['secrets', 'Secret'],
+      ],
+      'apps/v1': [['statefulsets', 'StatefulSet']],
+      'policy/v1': [['poddisruptionbudgets', 'PodDisruptionBudget']],
+      'rbac.authorization.k8s.io/v1': [
+        ['roles', 'Role'],
+        ['rolebindings', 'RoleBinding'],
+      ],
+      'networking.k8s.io/v1': [['networkpolicies', 'NetworkPolicy']],
+      'monitoring.coreos.com/v1': [
+        ['servicemonitors', 'ServiceMonitor'],
+        ['prometheusrules', 'PrometheusRule'],
+      ],
+    };
+    if (path === '/version')
+      return { major: '1', minor: '33', gitVersion: 'v1.33.0', platform: 'linux/amd64' };
+    if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
+    if (path === '/apis') {
+      const named = Object.keys(groups).filter((g) => g.includes('/'));
+      return {
+        kind: 'APIGroupList',
+        apiVersion: 'v1',
+        groups: named.map((gv) => {
+          const version = { groupVersion: gv, version: gv.split('/')[1] };
+          return { name: gv.split('/')[0], versions: [version], preferredVersion: version };
+        }),
+      };
+    }
+    const gv = path === '/api/v1' ? 'v1' : path.startsWith('/apis/') ? path.slice('/apis/'.length) : null;
+    const list = gv === null ? undefined : groups[gv];
+    if (gv === null || list === undefined) return null;
+    return { kind: 'APIResourceList', groupVersion: gv, resources: list.map(([n, k]) => resource(n, k)) };
   }
 
   private dataObject(

@@ -1,6 +1,6 @@
 // Runs the helm binary that scripts/tools.sh unpacks into .tools/bin, and parses what it renders.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,18 +31,29 @@ export function ensureHelm(): string {
   return HELM;
 }
 
+const helmEnv = (env: Record<string, string>): NodeJS.ProcessEnv => ({
+  ...process.env,
+  ...env,
+  HELM_CACHE_HOME: path.join(ROOT, '.tools/helm-cache'),
+  HELM_CONFIG_HOME: path.join(ROOT, '.tools/helm-config'),
+  HELM_DATA_HOME: path.join(ROOT, '.tools/helm-data'),
+});
+
 export function helm(args: readonly string[]): { status: number; stdout: string; stderr: string } {
-  const result = spawnSync(ensureHelm(), args, {
-    encoding: 'utf8',
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      HELM_CACHE_HOME: path.join(ROOT, '.tools/helm-cache'),
-      HELM_CONFIG_HOME: path.join(ROOT, '.tools/helm-config'),
-      HELM_DATA_HOME: path.join(ROOT, '.tools/helm-data'),
-    },
-  });
+  const result = spawnSync(ensureHelm(), args, { encoding: 'utf8', cwd: ROOT, env: helmEnv({}) });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Like helm(), without blocking the event loop: for runs against a stand-in API server in this process. */
+export function helmAsync(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(ensureHelm(), args, { cwd: ROOT, env: helmEnv(env) }, (error, stdout, stderr) =>
+      resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
 }
 
 /** `helm template <release> charts/raft3d -n <ns> <args>`, parsed; throws with helm's message on failure. */
