@@ -41,6 +41,7 @@ export function healthRoutes(router: Router, ctx: ApiContext): void {
       const s = ctx.node.status();
       metrics.commitIndex.set(s.commit);
       metrics.appliedIndex.set(s.applied);
+      metrics.snapshotIndex.set(s.snapshotIndex);
       res.setHeader('Content-Type', metrics.registry.contentType);
       res.end(await metrics.registry.metrics());
     }),

@@ -21,6 +21,8 @@ export interface Metrics {
   /** The same durable writes over the last minute, as quantiles (the console's fsync p99). */
   readonly fsyncRecent: Summary;
   readonly snapshots: Counter;
+  /** Index of the latest snapshot (set at scrape time): with applied_index, shows snapshots that stall. */
+  readonly snapshotIndex: Gauge;
   readonly leaseReads: Counter<'path'>;
   readonly httpRequests: Counter<'method' | 'route' | 'code'>;
   readonly httpSeconds: Histogram<'method' | 'route'>;
@@ -98,6 +100,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     snapshots: new Counter({
       name: `${PREFIX}snapshots_total`,
       help: 'Snapshots taken by this node',
+      registers,
+    }),
+    snapshotIndex: new Gauge({
+      name: `${PREFIX}snapshot_index`,
+      help: 'Last log index covered by the latest snapshot on this node',
       registers,
     }),
     leaseReads: new Counter({

@@ -1,10 +1,12 @@
 import test from 'ava';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, memberAddress } from '../../src/config.js';
-import { CHART, ROOT, find, helm, render } from './helm.js';
+import { CHART, ROOT, find, helm, helmAsync, render } from './helm.js';
 import type { K8sObject } from './helm.js';
 import { validateManifest } from './validate-manifest.js';
+import { FakeApiServer } from './fake-api-server.js';
 
 const VALUE_SETS: Record<string, string[]> = {
   default: [],
@@ -32,6 +34,42 @@ const VALUE_SETS: Record<string, string[]> = {
     'service.leader.enabled=false',
     '--set',
     'persistence.storageClassName=standard',
+  ],
+  'monitoring: ServiceMonitor, PrometheusRule, Grafana dashboard': [
+    '--set',
+    'metrics.serviceMonitor.enabled=true',
+    '--set',
+    'metrics.prometheusRule.enabled=true',
+    '--set',
+    'metrics.grafanaDashboard.enabled=true',
+  ],
+  'TLS from cert-manager': [
+    '--set',
+    'tls.enabled=true',
+    '--set',
+    'tls.secretName=shop-raft3d-tls',
+    '--set',
+    'tls.certManager.enabled=true',
+    '--set',
+    'tls.certManager.issuerRef.name=shop-ca',
+    '--set',
+    'tls.certManager.issuerRef.kind=ClusterIssuer',
+    '--set',
+    'metrics.serviceMonitor.enabled=true',
+  ],
+  'kind e2e, canary rollout, no NetworkPolicy, one replica': [
+    '--set',
+    'image.repository=raft3d',
+    '--set-string',
+    'image.tag=e2e-1',
+    '--set',
+    'replicas=1',
+    '--set',
+    'networkPolicy.enabled=false',
+    '--set',
+    'updateStrategy.rollingUpdate.partition=2',
+    '--set',
+    'minReadySeconds=10',
   ],
 };
 
@@ -126,7 +164,52 @@ test('scaling changes only spec.replicas: the pod template is the same, so no me
   // Pinning the first configuration is still possible, explicitly.
   t.is(env(find(render(['--set', 'bootstrapReplicas=3']), 'StatefulSet')).get('RAFT3D_REPLICAS').value, '3');
   const helpers = readFileSync(path.join(CHART, 'templates/_helpers.tpl'), 'utf8');
-  t.notRegex(helpers, /lookup/, 'nothing in the chart depends on what the cluster holds at render time');
+  t.is(
+    helpers.match(/lookup /g)?.length,
+    1,
+    'what is rendered never depends on the cluster: the one lookup is the scale-down guard, which only refuses',
+  );
+});
+
+test('helm upgrade refuses a shrink by more than the tolerated failures, with the next safe step', async (t) => {
+  // helm template --dry-run=server looks the StatefulSet up on the stand-in API server, as helm upgrade does.
+  const api = await new FakeApiServer('printing').start();
+  t.teardown(() => api.close());
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'raft3d-guard-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const kubeconfig = api.writeKubeconfig(path.join(dir, 'kubeconfig'));
+  const upgrade = (...set: string[]) =>
+    helmAsync(
+      [
+        'template',
+        'shop',
+        CHART,
+        '-n',
+        'printing',
+        '--dry-run=server',
+        '--disable-openapi-validation',
+        ...set.flatMap((s) => ['--set', s]),
+      ],
+      { KUBECONFIG: kubeconfig },
+    );
+  api.setReplicas('shop-raft3d', 5, 'shop');
+  const refused = await upgrade('replicas=1');
+  t.not(refused.status, 0);
+  t.regex(
+    refused.stderr,
+    /refusing to scale shop-raft3d from 5 to 1 members at once: 5 members tolerate 2 failure\(s\), so shrink by at most 2 at a time \(next step: replicas=3/,
+  );
+  t.true(api.requests.some((r) => r.path === '/apis/apps/v1/namespaces/printing/statefulsets/shop-raft3d'));
+  t.is((await upgrade('replicas=3')).status, 0, 'by the tolerated failures: allowed');
+  t.is((await upgrade('replicas=7')).status, 0, 'growing: allowed');
+  t.is((await upgrade('replicas=1', 'unsafeShrink=true')).status, 0, 'explicitly accepted');
+  api.setReplicas('shop-raft3d', 3);
+  t.regex((await upgrade('replicas=1')).stderr, /from 3 to 1 members at once: 3 members tolerate 1 failure/);
+  t.is(
+    helm(['template', 'shop', CHART, '-n', 'printing', '--set', 'replicas=1']).status,
+    0,
+    'offline: no check',
+  );
 });
 
 test('probes, grace period and the preStop hook that waits for a scaled-away member to leave', (t) => {
@@ -242,13 +325,121 @@ test('RBAC names only this release: its pods (get, patch), StatefulSet, members 
   t.is(find(objects, 'ServiceAccount').metadata.name, 'shop-raft3d');
 });
 
-test('the PodDisruptionBudget keeps a quorum', (t) => {
-  t.is(find(render(), 'PodDisruptionBudget')['spec'].minAvailable, 2);
-  t.is(find(render(['--set', 'replicas=5']), 'PodDisruptionBudget')['spec'].minAvailable, 3);
-  t.is(find(render(['--set', 'replicas=1']), 'PodDisruptionBudget')['spec'].minAvailable, 1);
-  const pdb = find(render(['--set', 'podDisruptionBudget.maxUnavailable=1']), 'PodDisruptionBudget');
-  t.is(pdb['spec'].maxUnavailable, 1);
-  t.false('minAvailable' in pdb['spec']);
+test('the PodDisruptionBudget allows max(1, replicas - quorum) down and never blocks on an unhealthy member', (t) => {
+  const pdb = (args: string[]) => find(render(args), 'PodDisruptionBudget')['spec'];
+  t.like(pdb([]), { maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+  t.is(pdb(['--set', 'replicas=5']).maxUnavailable, 2);
+  t.is(pdb(['--set', 'replicas=7']).maxUnavailable, 3);
+  t.is(pdb(['--set', 'replicas=1']).maxUnavailable, 1, 'a single member can still be drained');
+  t.false('minAvailable' in pdb([]));
+  t.is(pdb(['--set', 'podDisruptionBudget.maxUnavailable=2', '--set', 'replicas=5']).maxUnavailable, 2);
+});
+
+test('the rolling update is tunable: partition (canary), OnDelete, minReadySeconds', (t) => {
+  const spec = (args: string[]) => find(render(args), 'StatefulSet')['spec'];
+  t.deepEqual(spec([]).updateStrategy, { type: 'RollingUpdate', rollingUpdate: { partition: 0 } });
+  t.is(spec([]).minReadySeconds, 0);
+  t.deepEqual(spec(['--set', 'updateStrategy.rollingUpdate.partition=2']).updateStrategy.rollingUpdate, {
+    partition: 2,
+  });
+  t.is(
+    spec(['--set', 'updateStrategy.type=OnDelete', '--set', 'updateStrategy.rollingUpdate=null'])
+      .updateStrategy.type,
+    'OnDelete',
+  );
+  t.is(spec(['--set', 'minReadySeconds=10']).minReadySeconds, 10);
+});
+
+test('TLS: the Secret is mounted, the node finds it, probes and the helm test speak HTTPS, cert-manager names every member', (t) => {
+  const objects = render(VALUE_SETS['TLS from cert-manager']!);
+  const sts = find(objects, 'StatefulSet');
+  const vars = env(sts);
+  t.is(vars.get('RAFT3D_TLS_CERT').value, '/etc/raft3d/tls/tls.crt');
+  t.is(vars.get('RAFT3D_TLS_CA').value, '/etc/raft3d/tls/ca.crt');
+  t.is(vars.get('RAFT3D_TLS_API').value, 'true');
+  t.is(vars.get('RAFT3D_TLS_PEER').value, 'true');
+  t.deepEqual(
+    sts['spec'].template.spec.volumes.find((v: { name: string }) => v.name === 'tls'),
+    { name: 'tls', secret: { secretName: 'shop-raft3d-tls' } },
+  );
+  for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'])
+    t.is(container(sts)[probe].httpGet.scheme, 'HTTPS', probe);
+  const processEnv: Record<string, string> = { POD_NAME: 'shop-raft3d-0', POD_NAMESPACE: 'printing' };
+  for (const [name, e] of vars) if (typeof e.value === 'string') processEnv[name] = e.value;
+  const config = loadConfig([], processEnv);
+  t.deepEqual(config.tls, {
+    cert: '/etc/raft3d/tls/tls.crt',
+    key: '/etc/raft3d/tls/tls.key',
+    ca: '/etc/raft3d/tls/ca.crt',
+    api: true,
+    peer: true,
+  });
+  t.regex(memberAddress(config, 'shop-raft3d-1').api ?? '', /^https:\/\/shop-raft3d-1\.shop-raft3d-peers\./);
+  const cert = find(objects, 'Certificate');
+  t.is(cert['spec'].secretName, 'shop-raft3d-tls');
+  t.deepEqual(cert['spec'].issuerRef, { name: 'shop-ca', kind: 'ClusterIssuer' });
+  for (const name of [
+    'shop-raft3d.printing.svc',
+    'shop-raft3d-leader.printing.svc',
+    '*.shop-raft3d-peers.printing.svc.cluster.local',
+  ])
+    t.true(cert['spec'].dnsNames.includes(name), name);
+  const pod = objects.find((o) => o.kind === 'Pod')!;
+  t.regex(pod['spec'].containers[0].env[0].value, /^https:\/\//);
+  t.is(pod['spec'].containers[0].env[1].name, 'NODE_EXTRA_CA_CERTS');
+  const sm = find(objects, 'ServiceMonitor');
+  t.is(sm['spec'].endpoints[0].scheme, 'https');
+  const refused = helm(['template', 'shop', CHART, '--set', 'tls.enabled=true']);
+  t.not(refused.status, 0);
+  t.regex(refused.stderr, /tls.enabled needs tls.secretName/);
+});
+
+test('monitoring: a PrometheusRule with runbook links and a Grafana dashboard ConfigMap, both off by default', (t) => {
+  const objects = render(VALUE_SETS['monitoring: ServiceMonitor, PrometheusRule, Grafana dashboard']!);
+  const rule = find(objects, 'PrometheusRule');
+  const alerts = rule['spec'].groups[0].rules as {
+    alert: string;
+    expr: string;
+    annotations: Record<string, string>;
+  }[];
+  t.deepEqual(
+    alerts.map((a) => a.alert),
+    [
+      'Raft3DNoLeader',
+      'Raft3DMemberDown',
+      'Raft3DFrequentLeaderChanges',
+      'Raft3DApplyLag',
+      'Raft3DSlowFsync',
+      'Raft3DSnapshotsStalled',
+      'Raft3DLabelSyncFailing',
+    ],
+  );
+  const runbook = readFileSync(path.join(ROOT, 'docs/runbook.md'), 'utf8');
+  for (const a of alerts) {
+    t.regex(a.expr, /job="shop-raft3d-peers"/, a.alert);
+    const anchor = a.annotations['runbook_url']!.split('#')[1]!;
+    t.regex(runbook, new RegExp(`^## ${a.alert}$`, 'm'), `docs/runbook.md has a section for ${a.alert}`);
+    t.is(anchor, a.alert.toLowerCase());
+  }
+  const dashboard = find(objects, 'ConfigMap', 'shop-raft3d-dashboard');
+  t.is(dashboard.metadata.labels?.['grafana_dashboard'], '1');
+  const json = JSON.parse(dashboard['data']['raft3d.json']) as { panels: { targets?: { expr: string }[] }[] };
+  t.true(json.panels.length >= 10);
+  const exprs = json.panels
+    .flatMap((p) => p.targets ?? [])
+    .map((x) => x.expr)
+    .join('\n');
+  for (const metric of [
+    'raft3d_is_leader',
+    'raft3d_commit_index',
+    'raft3d_fsync_latency_seconds_bucket',
+    'raft3d_snapshot_index',
+  ])
+    t.true(exprs.includes(metric), metric);
+  t.false(
+    render().some((o) => o.kind === 'PrometheusRule' || o.metadata.name === 'shop-raft3d-dashboard'),
+    'off by default',
+  );
 });
 
 test('the cluster Secret and members ConfigMap render without data: every render is the same', (t) => {
@@ -263,7 +454,7 @@ test('the cluster Secret and members ConfigMap render without data: every render
     helm(['template', 'shop', CHART, '-n', 'printing']).stdout,
     helm(['template', 'shop', CHART, '-n', 'printing']).stdout,
   );
-  for (const file of ['secret.yaml', 'members-configmap.yaml', '_helpers.tpl', 'statefulset.yaml'])
+  for (const file of ['secret.yaml', 'members-configmap.yaml', 'statefulset.yaml'])
     t.notRegex(readFileSync(path.join(CHART, 'templates', file), 'utf8'), /lookup|randAlphaNum/, file);
 
   const objects = render(VALUE_SETS['existingSecret']!);
@@ -278,7 +469,7 @@ test('the cluster Secret and members ConfigMap render without data: every render
   t.false(vars.has('RAFT3D_SECRET_NAME'));
 });
 
-test('networkPolicy opens the peer port only to the release and the API port to all; ServiceMonitor scrapes /metrics', (t) => {
+test('the NetworkPolicy (on by default) opens the peer port only to the release; the ServiceMonitor sees not-ready members', (t) => {
   const objects = render(VALUE_SETS['networkPolicy and serviceMonitor']!);
   const np = find(objects, 'NetworkPolicy');
   const selector = { 'app.kubernetes.io/name': 'raft3d', 'app.kubernetes.io/instance': 'shop' };
@@ -298,12 +489,24 @@ test('networkPolicy opens the peer port only to the release and the API port to 
   const sm = find(objects, 'ServiceMonitor');
   t.is(sm.apiVersion, 'monitoring.coreos.com/v1');
   t.is(sm.metadata.labels?.['release'], 'prom');
-  t.deepEqual(sm['spec'].endpoints, [{ port: 'http', path: '/metrics', interval: '30s' }]);
-  t.is(sm['spec'].selector.matchLabels['app.kubernetes.io/component'], 'client');
-  t.is(find(objects, 'Service', 'shop-raft3d').metadata.labels?.['app.kubernetes.io/component'], 'client');
+  t.like(sm['spec'].endpoints[0], { port: 'http', path: '/metrics', interval: '30s' });
+  // The headless peer Service publishes not-ready addresses: a member catching up is scraped too.
+  t.is(sm['spec'].selector.matchLabels['app.kubernetes.io/component'], 'peers');
+  const peerService = find(objects, 'Service', 'shop-raft3d-peers');
+  t.is(peerService.metadata.labels?.['app.kubernetes.io/component'], 'peers');
+  t.true(peerService['spec'].publishNotReadyAddresses);
+  t.truthy(peerService['spec'].ports.find((p: { name: string }) => p.name === 'http'));
+  t.truthy(
+    render().find((o) => o.kind === 'NetworkPolicy'),
+    'NetworkPolicy on by default',
+  );
   t.false(
-    render().some((o) => o.kind === 'NetworkPolicy' || o.kind === 'ServiceMonitor'),
-    'both off by default',
+    render().some((o) => o.kind === 'ServiceMonitor'),
+    'ServiceMonitor off by default',
+  );
+  t.false(
+    render(['--set', 'networkPolicy.enabled=false']).some((o) => o.kind === 'NetworkPolicy'),
+    'can be turned off',
   );
 });
 
@@ -344,13 +547,30 @@ test('with networkPolicy.apiFrom set, the API port admits those peers and the he
   t.deepEqual(validateManifest(np), []);
 });
 
-test('NOTES explain port-forward and failover, and warn about even replica counts', (t) => {
+test('NOTES forward to a follower pod (not a Service), read labels with a jsonpath that cannot fail, warn about even counts', (t) => {
   const notes = (args: string[]) =>
     helm(['install', 'shop', CHART, '--dry-run=client', '--namespace', 'printing', ...args]).stdout;
   const text = notes([]);
-  t.regex(text, /kubectl -n printing port-forward svc\/shop-raft3d 8080:8080/);
+  // The whole flow is walked against the emulation in test/k8s/notes-walk.test.ts.
+  t.regex(text, /raft3d\.io\/role=follower -o jsonpath='\{\.items\[\*\]\.metadata\.name\}'/);
+  t.regex(text, /kubectl -n printing port-forward "pod\/\$POD" 8080:8080 &/);
+  t.notRegex(
+    text,
+    /port-forward svc\/[^ ]+ 8080/,
+    'the failover demo never forwards a Service it then breaks',
+  );
+  t.notRegex(text, /items\[0\]/, 'no jsonpath that errors out when no pod is labelled');
   t.regex(text, /delete pod "\$LEADER"/);
+  t.regex(
+    text,
+    /RAFT3D_TOKEN=\$\(kubectl -n printing get secret shop-raft3d-cluster -o jsonpath='\{\.data\.admin-token\}'/,
+  );
   t.notRegex(text, /WARNING/);
+  t.notRegex(notes(['--set', 'replicas=1']), /Failover demo/, 'one member cannot fail over');
+  t.regex(
+    notes(['--set', 'tls.enabled=true', '--set', 'tls.secretName=s']),
+    /curl -s --cacert ca\.crt .*https:\/\/localhost:8080/,
+  );
   t.regex(notes(['--set', 'replicas=4', '--set', 'allowEvenReplicas=true']), /WARNING: replicas=4 is even/);
 });
 

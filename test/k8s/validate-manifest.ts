@@ -28,7 +28,11 @@ const KINDS: Record<string, readonly string[]> = {
 };
 
 /** Custom resources: not in the core models; checked for shape by the tests instead. */
-export const CUSTOM_KINDS = new Set(['monitoring.coreos.com/v1/ServiceMonitor']);
+export const CUSTOM_KINDS = new Set([
+  'monitoring.coreos.com/v1/ServiceMonitor',
+  'monitoring.coreos.com/v1/PrometheusRule',
+  'cert-manager.io/v1/Certificate',
+]);
 
 /** Enum-valued string fields, keyed by `Model.field`. */
 const ENUMS: Record<string, readonly string[]> = {
@@ -44,6 +48,7 @@ const ENUMS: Record<string, readonly string[]> = {
   'V1ServiceSpec.type': ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'],
   'V1SeccompProfile.type': ['RuntimeDefault', 'Localhost', 'Unconfined'],
   'V1PodSecurityContext.fsGroupChangePolicy': ['OnRootMismatch', 'Always'],
+  'V1PodDisruptionBudgetSpec.unhealthyPodEvictionPolicy': ['IfHealthyBudget', 'AlwaysAllow'],
   'V1HTTPGetAction.scheme': ['HTTP', 'HTTPS'],
   'V1NetworkPolicySpec.policyTypes[]': ['Ingress', 'Egress'],
   'V1PersistentVolumeClaimSpec.accessModes[]': [

@@ -67,6 +67,11 @@ app.kubernetes.io/part-of: raft3d
 {{- add (div (int .Values.replicas) 2) 1 }}
 {{- end }}
 
+{{/* http, or https when the API is served over TLS. */}}
+{{- define "raft3d.apiScheme" -}}
+{{- if and .Values.tls.enabled .Values.tls.client }}https{{ else }}http{{ end }}
+{{- end }}
+
 {{- define "raft3d.membersConfigMap" -}}
 {{- printf "%s-members" (include "raft3d.fullname" .) }}
 {{- end }}
@@ -76,5 +81,35 @@ app.kubernetes.io/part-of: raft3d
 {{- $fullname := include "raft3d.fullname" . }}
 {{- range $i := until (int .Values.replicas) }}
 - {{ printf "%s-%d" $fullname $i | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Value combinations the schema cannot express, refused with a message that says what to do. */}}
+{{- define "raft3d.validateValues" -}}
+{{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
+{{- fail "tls.enabled needs tls.secretName: a kubernetes.io/tls Secret with tls.crt, tls.key and ca.crt (set tls.certManager.enabled to have cert-manager create it)" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Refuses a shrink by more than the failures the running cluster tolerates: the pods being
+removed wait in their preStop hook until the leader has taken them out of the configuration,
+but if one cannot be removed in time the rest must still hold a quorum of the old one. Needs
+the API server (helm install/upgrade, --dry-run=server); `helm template` cannot see the
+running StatefulSet and renders without the check. This guard is the chart's only `lookup`,
+and it never changes what is rendered.
+*/}}
+{{- define "raft3d.scaleDownGuard" -}}
+{{- if not .Values.unsafeShrink }}
+{{- $sts := lookup "apps/v1" "StatefulSet" .Release.Namespace (include "raft3d.fullname" .) }}
+{{- if and $sts $sts.spec }}
+{{- $current := int ($sts.spec.replicas | default 1) }}
+{{- $wanted := int .Values.replicas }}
+{{- $tolerated := sub $current (add (div $current 2) 1) }}
+{{- if gt (sub $current $wanted) $tolerated }}
+{{- $step := sub $current $tolerated }}
+{{- fail (printf "refusing to scale %s from %d to %d members at once: %d members tolerate %d failure(s), so shrink by at most %d at a time (next step: replicas=%d, wait until /cluster/status lists %d voters, then go on), or set unsafeShrink=true" (include "raft3d.fullname" .) $current $wanted $current $tolerated $tolerated $step $step) }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
