@@ -143,7 +143,9 @@ export class PodLabeller {
       try {
         pod = await withDeadline(core.readNamespacedPod({ name, namespace }), this.timeoutMs, 'read pod');
       } catch (error) {
-        if (httpStatus(error) === 404) continue; // not created yet, or gone: nothing to fix
+        // 404: not created yet, or gone. 403: not one of this release's pod names (RBAC lists
+        // ordinals below replicas; a member being scaled away is about to leave): nothing to fix.
+        if (httpStatus(error) === 404 || httpStatus(error) === 403) continue;
         throw error;
       }
       const labels = pod.metadata?.labels ?? {};

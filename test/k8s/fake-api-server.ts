@@ -48,6 +48,7 @@ export class FakeApiServer {
   private server = http.createServer((req, res) => this.handle(req, res));
   private rv = 100;
   private uids = 0;
+  private readonly forbidden = new Set<string>();
   port = 0;
 
   constructor(readonly namespace = 'shop') {}
@@ -136,6 +137,11 @@ export class FakeApiServer {
   secretValue(name: string, key: string): string | undefined {
     const value = this.secrets.get(name)?.data?.[key];
     return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+  }
+
+  /** Requests for this pod answer 403, as RBAC does for a pod name the Role does not list. */
+  forbid(pod: string): void {
+    this.forbidden.add(pod);
   }
 
   fail(count: number, status: number, method: string | null = null): void {
@@ -240,6 +246,8 @@ export class FakeApiServer {
       });
     }
     if (podMatch) {
+      if (this.forbidden.has(decodeURIComponent(podMatch[1]!)))
+        return this.send(res, 403, { kind: 'Status', code: 403, reason: 'Forbidden' });
       const pod = this.pods.get(decodeURIComponent(podMatch[1]!));
       if (!pod) return this.send(res, 404, { kind: 'Status', code: 404 });
       if (r.method === 'GET') return this.send(res, 200, this.podObject(pod));

@@ -181,3 +181,17 @@ test('on stop the pod drops the leader label', async (t) => {
   await labeller.idle();
   t.is(api.pods.get('raft3d-1')!.labels['raft3d.io/role'], 'follower', 'no label after stop');
 });
+
+test('the stale-leader sweep skips a pod it may not read (not one of the Role’s pod names) instead of retrying', async (t) => {
+  const { api, labeller, failures } = await setup(t);
+  api.setLabels('raft3d-0', { 'raft3d.io/role': 'leader', 'raft3d.io/term': '3' });
+  api.forbid('raft3d-2');
+  labeller.set('leader', 5);
+  await labeller.idle();
+  t.is(failures(), 0);
+  t.is(
+    api.pods.get('raft3d-0')!.labels['raft3d.io/role'],
+    'follower',
+    'the readable stale leader is still fixed',
+  );
+});
