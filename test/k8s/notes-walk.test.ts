@@ -120,6 +120,7 @@ test('the NOTES flow works as written: port-forward to a follower survives delet
     'kill $PF',
   ].join('\n');
   const walk = await bash(script, env);
+  if (process.env['NOTES_WALK_VERBOSE']) t.log(`script:\n${script}\n\noutput:\n${walk.out}`);
   t.log(
     walk.out
       .split('\n')
@@ -156,6 +157,7 @@ test('the NOTES flow works as written: port-forward to a follower survives delet
     ].join('\n'),
     env,
   );
+  if (process.env['NOTES_WALK_VERBOSE']) t.log(`the 0.1.0 flow:\n${old.out}`);
   t.regex(old.out, /## before 200/);
   t.regex(old.out, /## after 000/, old.out);
   t.regex(old.out, /## old forward alive no/);
