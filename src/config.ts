@@ -178,7 +178,7 @@ export function statefulSetHost(k: KubernetesConfig, ordinal: number): string {
 
 /** `off` turns leader leases off; otherwise a fraction in [0, 1) (default 0.1, see docs/api.md). */
 function clockDrift(raw: string | undefined): number | null {
-  if (raw === undefined || raw === '') return 0.1;
+  if (raw === undefined || raw === '') return DEFAULT_NODE_TUNING.maxClockDrift;
   if (raw.toLowerCase() === 'off') return null;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0 || value >= 1)
@@ -263,12 +263,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   }
   const electionTicks = positiveInt(
     pick('election-ticks', 'RAFT3D_ELECTION_TICKS'),
-    10,
+    DEFAULT_NODE_TUNING.electionTicks,
     'RAFT3D_ELECTION_TICKS',
   );
   const heartbeatTicks = positiveInt(
     pick('heartbeat-ticks', 'RAFT3D_HEARTBEAT_TICKS'),
-    1,
+    DEFAULT_NODE_TUNING.heartbeatTicks,
     'RAFT3D_HEARTBEAT_TICKS',
   );
   if (heartbeatTicks >= electionTicks) {
@@ -285,7 +285,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     clusterSecret: pick('cluster-secret', 'RAFT3D_CLUSTER_SECRET') || null,
     adminToken: pick('admin-token', 'RAFT3D_ADMIN_TOKEN') || null,
     initialClusterState: state,
-    tickMs: positiveInt(pick('tick-ms', 'RAFT3D_TICK_MS'), 50, 'RAFT3D_TICK_MS'),
+    tickMs: positiveInt(pick('tick-ms', 'RAFT3D_TICK_MS'), DEFAULT_NODE_TUNING.tickMs, 'RAFT3D_TICK_MS'),
     electionTicks,
     heartbeatTicks,
     maxClockDrift: clockDrift(pick('max-clock-drift', 'RAFT3D_MAX_CLOCK_DRIFT')),

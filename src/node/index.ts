@@ -4,13 +4,13 @@ export { RaftNode } from './raft-node.js';
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
 export { DEFAULT_NODE_TUNING } from './options.js';
+export type { NodeOptions } from './options.js';
 export type {
   CommandCodec,
   CoreFactory,
   DecodedEvent,
   EventsPage,
   NodeEvents,
-  NodeOptions,
   NodeStatus,
   PeerStatus,
   RoleChange,

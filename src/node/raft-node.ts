@@ -5,17 +5,8 @@
 // from an injected Clock: one timer ticks the core for every tick interval that elapsed, and
 // proposal/read deadlines are checked on each tick. The simulation runs this very class.
 
-import { randomInt } from 'node:crypto';
-import pino from 'pino';
 import type { Logger } from 'pino';
-import {
-  InvariantError,
-  NotLeaderError as CoreNotLeaderError,
-  RaftCore,
-  SeededPrng,
-  invariant,
-  mustSync,
-} from '../raft/index.js';
+import { InvariantError, NotLeaderError as CoreNotLeaderError, invariant, mustSync } from '../raft/index.js';
 import type {
   ConfChange,
   Entry,
@@ -23,8 +14,7 @@ import type {
   LogIndex,
   Message,
   NodeId,
-  PersistedState,
-  RaftConfig,
+  RaftCore,
   Ready,
   Role,
   SnapshotMeta,
@@ -42,8 +32,8 @@ import {
   ProposalLostError,
   TimeoutError,
 } from './errors.js';
-import { coreConfig, resolveTuning } from './options.js';
-import type { ResolvedTuning } from './options.js';
+import { coreConfig, resolveNodeOptions } from './options.js';
+import type { NodeOptions, ResolvedNodeOptions } from './options.js';
 import { ProposalTracker } from './proposals.js';
 import { ReadTracker } from './reads.js';
 import { Listeners } from './listeners.js';
@@ -53,7 +43,6 @@ import type {
   DecodedEvent,
   EventsPage,
   NodeEvents,
-  NodeOptions,
   NodeStatus,
   RoleChange,
   StateMachine,
@@ -74,7 +63,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   readonly tickMs: number;
 
   private readonly core: RaftCore;
-  private readonly tuning: ResolvedTuning;
+  private readonly options: ResolvedNodeOptions<C, R, S>;
   private readonly clock: Clock;
   private readonly storage: RaftStorage;
   private readonly transport: Transport;
@@ -116,51 +105,40 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   private cancelTicker: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
 
-  protected constructor(
-    options: NodeOptions<C, R, S>,
-    tuning: ResolvedTuning,
-    core: RaftCore,
-    fsm: S,
-    saved: HardState,
-  ) {
+  protected constructor(options: ResolvedNodeOptions<C, R, S>, core: RaftCore, fsm: S, saved: HardState) {
     this.id = options.id;
     this.core = core;
-    this.tuning = tuning;
-    this.clock = tuning.clock;
+    this.options = options;
+    this.clock = options.clock;
     this.fsm = fsm;
     this.saved = saved;
     this.storage = options.storage;
     this.transport = options.transport;
     this.codec = options.codec;
-    this.describe = options.describe ?? defaultDescribe;
-    this.changed = options.changed ?? null;
-    this.apiAddresses = new Map(options.apiAddresses ?? []);
-    this.logger = options.logger ?? pino({ enabled: false });
-    this.metrics = options.metrics ?? null;
-    this.tickMs = tuning.tickMs;
-    this.electionMs = tuning.tickMs * tuning.electionTicks;
+    this.describe = options.describe;
+    this.changed = options.changed;
+    this.apiAddresses = new Map(options.apiAddresses);
+    this.logger = options.logger;
+    this.metrics = options.metrics;
+    this.tickMs = options.tickMs;
+    this.electionMs = options.tickMs * options.electionTicks;
     this.clockOrigin = this.clock.now();
-    // Members that start together would otherwise snapshot at the same indexes, all pausing
-    // at once; the first automatic snapshot waits a random extra 0-50 % of the interval,
-    // and the ones after it keep that phase.
-    const spread = Math.floor(tuning.snapshotEvery / 2) + 1;
-    this.snapshotDelay =
-      options.seed === undefined ? randomInt(0, spread) : new SeededPrng(options.seed + 1).int(spread);
+    // The ones after the first automatic snapshot keep its phase (see options.ts).
+    this.snapshotDelay = options.random.snapshotDelay;
     const metrics = this.metrics;
-    this.proposals = new ProposalTracker<R>(tuning.proposalTimeoutMs, {
+    this.proposals = new ProposalTracker<R>(options.proposalTimeoutMs, {
       onSettled: (seconds, outcome) => {
         if (!metrics) return;
         metrics.proposals.inc({ result: outcome });
         if (outcome === 'ok') metrics.proposalSeconds.observe(seconds);
       },
     });
-    this.confChanges = new ProposalTracker<void>(tuning.proposalTimeoutMs);
-    // Read contexts must never repeat across restarts: a leader may still answer a request of
-    // this node's previous life, and that answer must not release a read of this one (found
-    // by the simulation, seed 8918: a stale linearizable read). So each life has its own nonce.
-    const life =
-      options.seed === undefined ? randomInt(0, 2 ** 47) : new SeededPrng(options.seed + 2).int(2 ** 31);
-    this.reads = new ReadTracker(`${options.id}.${life.toString(36)}`, tuning.readTimeoutMs);
+    this.confChanges = new ProposalTracker<void>(options.proposalTimeoutMs);
+    // Each life has its own read-context nonce (see options.ts).
+    this.reads = new ReadTracker(
+      `${options.id}.${options.random.readNonce.toString(36)}`,
+      options.readTimeoutMs,
+    );
   }
 
   /**
@@ -172,45 +150,36 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this: typeof RaftNode,
     options: NodeOptions<C, R, S>,
   ): Promise<RaftNode<C, R, S>> {
-    const tuning = resolveTuning(options);
-    const persisted = await options.storage.load();
+    const resolved = resolveNodeOptions(options);
+    const persisted = await resolved.storage.load();
     // A first boot without the cluster's original members would let a joining node build its
     // configuration from the log alone and elect itself (split brain): refuse it loudly.
-    if (persisted === null && options.initialVoters.length === 0) {
+    if (persisted === null && resolved.initialVoters.length === 0) {
       throw new Error(
-        `node ${options.id}: first boot needs the cluster's initial voters (like etcd's --initial-cluster), got none`,
+        `node ${resolved.id}: first boot needs the cluster's initial voters (like etcd's --initial-cluster), got none`,
       );
     }
-    const fsm = options.stateMachine();
-    const logger = options.logger;
-    const config = coreConfig(tuning, {
-      id: options.id,
-      initialVoters: options.initialVoters,
-      prng: new SeededPrng(options.seed ?? randomInt(0, 2 ** 31)),
-      // The core's decisions (votes, role changes, step-downs) in the node's log, at debug level.
-      ...(logger ? { logger: coreLogger(logger) } : {}),
-    });
-    const makeCore = options.core ?? defaultCore;
-    const core = makeCore(config, persisted ?? undefined);
+    const fsm = resolved.stateMachine();
+    const core = resolved.core(coreConfig(resolved), persisted ?? undefined);
     const saved = persisted?.hardState ?? { term: 0, vote: null, commit: 0 };
-    const node = new this<C, R, S>(options, tuning, core, fsm, saved);
+    const node = new this<C, R, S>(resolved, core, fsm, saved);
     if (persisted?.snapshot) {
       fsm.restore(persisted.snapshot.data);
       node.snapshotMeta = persisted.snapshot.meta;
       node.applied = persisted.snapshot.meta.index;
       node.learnPeers(persisted.snapshot.meta.configContext);
     }
-    for (const [event, listener] of Object.entries(options.listeners ?? {}))
+    for (const [event, listener] of Object.entries(resolved.listeners))
       node.listeners.on(
         event as keyof NodeEvents,
         listener as (payload: NodeEvents[keyof NodeEvents]) => void,
       );
     node.term = coreView(core).term;
     node.logger.info(
-      { id: options.id, term: node.term, applied: node.applied, restored: persisted !== null },
+      { id: resolved.id, term: node.term, applied: node.applied, restored: persisted !== null },
       'raft node starting',
     );
-    await options.transport.start((message) => node.receive(message));
+    await resolved.transport.start((message) => node.receive(message));
     node.scheduleTick();
     node.loopDone = node.run();
     return node;
@@ -508,7 +477,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     const now = this.clock.now();
     const due = Math.floor((now - this.clockOrigin) / this.tickMs);
     if (due <= this.ticksDone) return;
-    const count = Math.min(due - this.ticksDone, this.tuning.electionTicks + 1);
+    const count = Math.min(due - this.ticksDone, this.options.electionTicks + 1);
     this.ticksDone = due;
     for (let i = 0; i < count; i++) this.core.tick();
     this.proposals.expire(now);
@@ -613,7 +582,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   /** Starts an automatic snapshot when enough entries were applied since the last one. */
   private maybeSnapshot(): void {
-    const every = this.tuning.snapshotEvery;
+    const every = this.options.snapshotEvery;
     if (every === 0 || this.snapshotting !== null) return;
     if (this.applied - (this.snapshotMeta?.index ?? 0) < every + this.snapshotDelay) return;
     this.snapshotDelay = 0;
@@ -888,23 +857,4 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       return { index: entry.index, term: entry.term, type: 'undecodable', payload: null };
     }
   }
-}
-
-function defaultDescribe(command: unknown): { type: string; payload: unknown } {
-  const type =
-    typeof command === 'object' && command !== null && 'type' in command && typeof command.type === 'string'
-      ? command.type
-      : 'command';
-  return { type, payload: command };
-}
-
-function defaultCore(config: RaftConfig, persisted: PersistedState | undefined): RaftCore {
-  return persisted ? new RaftCore(config, persisted) : new RaftCore(config);
-}
-
-/** The core's trace events as debug lines of the node's log (hashicorp/raft logs each transition). */
-function coreLogger(logger: Logger): (event: string, fields: Record<string, unknown>) => void {
-  return (event, fields) => {
-    if (logger.isLevelEnabled('debug')) logger.debug({ ...fields, event }, `raft ${event}`);
-  };
 }

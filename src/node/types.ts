@@ -1,8 +1,7 @@
 // The shapes the node driver works with: the state machine and codec it is generic over,
-// its options, the status it reports and the events it emits. The driver is written
+// the status it reports and the events it emits (its options are in options.ts). The driver is written
 // against these structural interfaces, so any FSM with apply/snapshot/restore fits.
 
-import type { Logger } from 'pino';
 import type {
   ConfState,
   LogIndex,
@@ -13,10 +12,6 @@ import type {
   Role,
   Term,
 } from '../raft/index.js';
-import type { Clock } from './clock.js';
-import type { RaftStorage } from '../storage/index.js';
-import type { Transport } from '../transport/index.js';
-import type { Metrics } from '../metrics/index.js';
 
 /** hashicorp/raft's FSM in TypeScript: deterministic apply, versioned snapshot bytes. */
 export interface StateMachine<C, R> {
@@ -44,60 +39,6 @@ export interface DecodedEvent {
   readonly term: Term;
   readonly type: string;
   readonly payload: unknown;
-}
-
-export interface NodeOptions<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
-  readonly id: NodeId;
-  /** Members on first boot (ignored once state was persisted). */
-  readonly initialVoters: readonly NodeId[];
-  readonly storage: RaftStorage;
-  readonly transport: Transport;
-  /** Builds the (empty) state machine; called once. */
-  readonly stateMachine: () => S;
-  readonly codec: CommandCodec<C>;
-  /** Event-log view of a command; default: its `type` field and the command itself. */
-  readonly describe?: (command: C) => { type: string; payload: unknown };
-  /**
-   * Whether the command whose result this is changed the state machine; default: always.
-   * Commands that changed nothing (a refusal, a replay) are left out of events() and of
-   * the `applied` events.
-   */
-  readonly changed?: (result: R) => boolean;
-  // Tunables: defaults and validation in options.ts (DEFAULT_NODE_TUNING, resolveTuning).
-  readonly tickMs?: number;
-  readonly electionTicks?: number;
-  readonly heartbeatTicks?: number;
-  readonly preVote?: boolean;
-  readonly checkQuorum?: boolean;
-  /**
-   * The clock-rate difference between members that leader leases allow for (default 0.1);
-   * null turns leases off, and consistency=leader reads then take a ReadIndex round.
-   */
-  readonly maxClockDrift?: number | null;
-  readonly maxEntriesPerAppend?: number;
-  /** Pipelining window per follower (appends sent but not yet acknowledged). */
-  readonly maxInflightAppends?: number;
-  /** Applied entries between automatic snapshots (default 10,000; 0 disables). */
-  readonly snapshotEvery?: number;
-  /** How long a proposal may wait for its entry to apply (default 5,000 ms). */
-  readonly proposalTimeoutMs?: number;
-  /** How long a read barrier may take (default 5,000 ms). */
-  readonly readTimeoutMs?: number;
-  /** API base URL of each member, by id, for leader hints and forwarding. */
-  readonly apiAddresses?: ReadonlyMap<NodeId, string>;
-  readonly logger?: Logger;
-  readonly metrics?: Metrics;
-  /**
-   * Seed of this life's randomness: election jitter, the phase of automatic snapshots, the
-   * nonce of its read contexts (default: random). Give every start of a node its own seed.
-   */
-  readonly seed?: number;
-  /** Time and timers (default: the system clock); the simulation passes a virtual one. */
-  readonly clock?: Clock;
-  /** Builds the consensus core (default: RaftCore); the simulation observes it and tests pass broken ones. */
-  readonly core?: CoreFactory;
-  /** Listeners in place before the loop starts (its first Ready may already apply entries). */
-  readonly listeners?: { readonly [K in keyof NodeEvents]?: (payload: NodeEvents[K]) => void };
 }
 
 export type CoreFactory = (config: RaftConfig, persisted: PersistedState | undefined) => RaftCore;
