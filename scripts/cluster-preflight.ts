@@ -31,28 +31,35 @@ export async function portsInUse(host: string, ports: readonly number[]): Promis
 }
 
 /**
- * A refusal when the data under `root` holds members that `ids` leaves out (`shown` is how
- * the user wrote the path): started without them, the cluster could lose its quorum for good
- * and those members' data would be orphaned. More members than the data holds is fine: the
- * new ones start empty and join the existing cluster (`--initial-cluster-state existing`).
+ * A refusal when the data under `root` holds another set of members than `ids` (`shown` is
+ * how the user wrote the path). Fewer: the cluster could lose its quorum for good and the
+ * left-out members' data would be orphaned. More: a member started with no data beside an
+ * existing cluster would have to learn the cluster's first configuration from its peers, and
+ * `--initial-cluster` cannot tell it (it would list the new members as if they had been
+ * there from the start), so the script does not grow a cluster.
  */
 export function memberMismatch(root: string, shown: string, ids: readonly string[]): string | null {
   if (!existsSync(root)) return null;
-  const existing = readdirSync(root, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && /^n\d+$/.test(entry.name))
-    .map((entry) => entry.name)
-    .filter((id) => {
-      try {
-        return readBootstrap(path.join(root, id)) !== null;
-      } catch {
-        return true; // a member with a damaged record: it says so itself when it starts
-      }
-    })
-    .sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
-  const left = existing.filter((id) => !ids.includes(id));
-  if (left.length === 0) return null;
+  // The first configuration every member recorded (a wiped member's empty dir adds nothing:
+  // the others still name it, and it rejoins as a new incarnation).
+  const recorded = new Set<string>();
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !/^n\d+$/.test(entry.name)) continue;
+    try {
+      for (const voter of readBootstrap(path.join(root, entry.name))?.voters ?? []) recorded.add(voter);
+    } catch {
+      // A member with a damaged record says so itself when it starts.
+    }
+  }
+  if (recorded.size === 0) return null;
+  const members = [...recorded].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+  const left = members.filter((id) => !ids.includes(id));
+  const added = ids.filter((id) => !recorded.has(id));
+  if (left.length === 0 && added.length === 0) return null;
+  const change =
+    left.length > 0 ? `would leave out ${left.join(', ')}` : `would add ${added.join(', ')} beside them`;
   return (
-    `${shown}/ holds the data of ${existing.length} members (${existing.join(', ')}); --nodes ${ids.length} would leave out ${left.join(', ')}. ` +
-    `Run with --nodes ${existing.length} (or more), or add --fresh to delete that data and start a new ${ids.length}-node cluster.`
+    `${shown}/ holds the data of a ${members.length}-member cluster (${members.join(', ')}); --nodes ${ids.length} ${change}. ` +
+    `Run with --nodes ${members.length}, or add --fresh to delete that data and start a new ${ids.length}-node cluster.`
   );
 }
