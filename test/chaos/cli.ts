@@ -3,7 +3,6 @@
 //   npm run chaos -- --seed 42            replay a run's fault schedule from its seed
 //   npm run chaos -- --nodes 5 --minutes 2
 //   npm run chaos -- --faults disk-full,kill-leader   only these fault kinds
-//   npm run chaos -- --with-wipe          also wipe a member's data dir (see docs/testing.md)
 // Needs root, iproute2 and iptables (test/chaos/setup.sh installs them). Exit 1 on any
 // failed check or a recovery over 3 election timeouts.
 
@@ -20,7 +19,6 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '5' },
     clients: { type: 'string', default: '6' },
     faults: { type: 'string' },
-    'with-wipe': { type: 'boolean', default: false },
   },
 });
 
@@ -37,17 +35,10 @@ for (const k of wanted ?? []) {
     process.exit(2);
   }
 }
-const kinds = FAULT_KINDS.filter((k) =>
-  wanted ? wanted.includes(k) : k !== 'wipe-member' || values['with-wipe'],
-);
+const kinds = FAULT_KINDS.filter((k) => wanted?.includes(k) ?? true);
 console.log(
   `chaos: seed ${seed} (replay: npm run chaos -- --seed ${seed} --nodes ${values.nodes} --minutes ${values.minutes})`,
 );
-if (!values['with-wipe']) {
-  console.log(
-    'chaos: wipe-member is off (a wiped member cannot rejoin safely until it rejoins as a learner; --with-wipe turns it on)',
-  );
-}
 let failed = false;
 for (const nodes of values.nodes.split(',').map(Number)) {
   console.log(`\n== ${nodes} nodes, ${values.minutes} min`);

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, unlinkSync, wr
 import os from 'node:os';
 import path from 'node:path';
 import { NetLab } from './netlab.js';
+import { baseOf } from '../../src/membership/index.js';
 
 const MAIN = path.resolve(import.meta.dirname, '..', '..', 'src', 'main.ts');
 export const API_PORT = 8080;
@@ -104,6 +105,9 @@ export class NetnsCluster {
     const ns = this.lab.node(id).ns;
     const initialCluster = this.nodes.map((n) => `${n.id}=${n.ip}:${PEER_PORT}`).join(',');
     const apiAddresses = this.nodes.map((n) => `${n.id}=${n.url}`).join(',');
+    // Once the cluster exists, a node started with an empty data dir (wipe-member) must join
+    // it as a new incarnation, never bootstrap a vote under its old id.
+    const state = node.starts > 0 ? 'existing' : 'new';
     const child = spawn(
       'ip',
       [
@@ -119,6 +123,7 @@ export class NetnsCluster {
         `--data=${node.dataDir}`,
         `--initial-cluster=${initialCluster}`,
         `--api-addresses=${apiAddresses}`,
+        `--initial-cluster-state=${state}`,
         `--tick-ms=${this.options.tickMs ?? 50}`,
         `--election-ticks=${this.options.electionTicks ?? 10}`,
         `--snapshot-every=${this.options.snapshotEvery ?? 10_000}`,
@@ -177,7 +182,11 @@ export class NetnsCluster {
       const res = await fetch(`${this.node(id).url}/cluster/status`, {
         signal: AbortSignal.timeout(timeoutMs),
       });
-      return res.ok ? ((await res.json()) as StatusView) : null;
+      if (!res.ok) return null;
+      // A wiped member comes back as an incarnation (`n2~x7k2qa`): the suite names nodes by
+      // their slot, so ids are reported by their base.
+      const view = (await res.json()) as StatusView;
+      return { ...view, id: baseOf(view.id), leader: view.leader === null ? null : baseOf(view.leader) };
     } catch {
       return null;
     }

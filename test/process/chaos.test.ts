@@ -14,7 +14,7 @@ const unavailable = netnsUnavailable();
 if (unavailable) console.log(`chaos: skipped, network namespaces cannot be made here: ${unavailable}`);
 const netnsTest = unavailable ? test.skip : test.serial;
 const seed = Number(process.env['R3D_CHAOS_SEED'] ?? 7);
-const kinds = FAULT_KINDS.filter((k) => k !== 'wipe-member');
+const kinds = FAULT_KINDS;
 
 for (const nodes of [3, 5]) {
   netnsTest(
