@@ -8,6 +8,9 @@ import { baseOf } from './membership/incarnation.js';
 import { DEFAULT_NODE_TUNING } from './node/index.js';
 import type { InitialClusterState } from './membership/identity.js';
 
+/** Listen hosts that are no address another member could reach. */
+const WILDCARDS: readonly string[] = ['0.0.0.0', '::', '[::]', ''];
+
 export interface HostPort {
   readonly host: string;
   readonly port: number;
@@ -242,20 +245,30 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       apiAddresses.set(member, url);
     }
   }
-  // On Kubernetes a pod whose ordinal is past the initial replicas joins an existing cluster:
-  // it starts with the initial configuration and waits for the leader to add it.
-  if (!initialCluster.has(id) && !kubernetes) {
-    throw new ConfigError(`RAFT3D_INITIAL_CLUSTER must list this member (${id})`);
-  }
-  if (kubernetes && !apiAddresses.has(id))
-    apiAddresses.set(id, `${scheme}://${statefulSetHost(kubernetes, ordinalOf(kubernetes, id))}:${api.port}`);
-
   const state = pick('initial-cluster-state', 'RAFT3D_INITIAL_CLUSTER_STATE') ?? 'new';
   if (state !== 'new' && state !== 'existing') {
     throw new ConfigError(
       `RAFT3D_INITIAL_CLUSTER_STATE: expected new or existing, got ${JSON.stringify(state)}`,
     );
   }
+
+  // On Kubernetes a pod whose ordinal is past the initial replicas joins an existing cluster:
+  // it starts with the initial configuration and waits for the leader to add it. Elsewhere a
+  // member added later does the same with `existing`, reached where it listens.
+  if (!initialCluster.has(id) && !kubernetes) {
+    if (state === 'new')
+      throw new ConfigError(
+        `RAFT3D_INITIAL_CLUSTER must list this member (${id}), or, for a member added to a running cluster, ` +
+          'set RAFT3D_INITIAL_CLUSTER_STATE=existing and keep RAFT3D_INITIAL_CLUSTER the first configuration',
+      );
+    if (WILDCARDS.includes(peer.host) || WILDCARDS.includes(api.host))
+      throw new ConfigError(
+        `${id} is not in RAFT3D_INITIAL_CLUSTER, so the others reach it where it listens: ` +
+          'RAFT3D_PEER_LISTEN and RAFT3D_API_LISTEN must name an address, not a wildcard',
+      );
+  }
+  if (kubernetes && !apiAddresses.has(id))
+    apiAddresses.set(id, `${scheme}://${statefulSetHost(kubernetes, ordinalOf(kubernetes, id))}:${api.port}`);
 
   const logLevel = (pick('log-level', 'RAFT3D_LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.has(logLevel)) {
@@ -330,7 +343,8 @@ function tlsConfig(
 /**
  * Where member `id` is reached: its peer address (`host:port`) and API base URL. A new
  * incarnation lives where its base did (the same pod, the same flags): the configured maps
- * first, then on Kubernetes the StatefulSet DNS name of the base's ordinal.
+ * first, then on Kubernetes the StatefulSet DNS name of the base's ordinal, then for this
+ * member itself the address it listens on.
  */
 export function memberAddress(config: Config, id: string): { peer: string | null; api: string | null } {
   const base = baseOf(id);
@@ -338,9 +352,22 @@ export function memberAddress(config: Config, id: string): { peer: string | null
   const ordinal =
     k && base.startsWith(`${k.statefulSet}-`) ? Number(base.slice(k.statefulSet.length + 1)) : NaN;
   const host = k && Number.isInteger(ordinal) && ordinal >= 0 ? statefulSetHost(k, ordinal) : null;
-  const peer = config.initialCluster.get(base) ?? (host === null ? null : `${host}:${config.peer.port}`);
+  // A member added after the first configuration is not in --initial-cluster (which lists
+  // that configuration only): it is reached where it listens, unless that is a wildcard.
+  const own = base === config.id && host === null;
+  const listening = (at: HostPort): string | null =>
+    own && !WILDCARDS.includes(at.host) ? `${at.host}:${at.port}` : null;
+  const peer =
+    config.initialCluster.get(base) ??
+    (host === null ? listening(config.peer) : `${host}:${config.peer.port}`);
   const scheme = config.tls?.api ? 'https' : 'http';
+  const ownApi = listening(config.api);
   const api =
-    config.apiAddresses.get(base) ?? (host === null ? null : `${scheme}://${host}:${config.api.port}`);
+    config.apiAddresses.get(base) ??
+    (host === null
+      ? ownApi === null
+        ? null
+        : `${scheme}://${ownApi}`
+      : `${scheme}://${host}:${config.api.port}`);
   return { peer, api };
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ConfigError, loadConfig, parseHostPort } from '../src/config.js';
+import { ConfigError, loadConfig, memberAddress, parseHostPort } from '../src/config.js';
 
 test('defaults describe a single local member', (t) => {
   const c = loadConfig([], {});
@@ -48,6 +48,23 @@ test('bad settings are refused with the setting named', (t) => {
   t.throws(() => loadConfig(['--bogus'], {}), { instanceOf: ConfigError });
   t.throws(() => loadConfig([], { RAFT3D_K8S: '1' }), { message: /POD_NAME/ });
   t.throws(() => loadConfig([], { RAFT3D_HEARTBEAT_TICKS: '10' }), { message: /smaller/ });
+});
+
+test('a member added to a running cluster is reached where it listens, never at a wildcard', (t) => {
+  const first = ['--id', 'n4', '--initial-cluster', 'n1=127.0.0.1:9090,n2=127.0.0.1:9091,n3=127.0.0.1:9092'];
+  const added = loadConfig(
+    [...first, '--initial-cluster-state', 'existing', '--peer', '127.0.0.1:9093', '--api', '127.0.0.1:8083'],
+    {},
+  );
+  t.deepEqual([...added.initialCluster.keys()], ['n1', 'n2', 'n3'], 'the first configuration only');
+  t.deepEqual(memberAddress(added, 'n4~k3f9a2'), { peer: '127.0.0.1:9093', api: 'http://127.0.0.1:8083' });
+  t.deepEqual(memberAddress(added, 'n5'), { peer: null, api: null });
+  t.throws(
+    () => loadConfig([...first, '--initial-cluster-state', 'existing', '--peer', '0.0.0.0:9093'], {}),
+    {
+      message: /not a wildcard/,
+    },
+  );
 });
 
 test('IPv6 listen addresses parse', (t) => {

@@ -26,6 +26,8 @@ export interface ProcessNode {
   readonly peerPort: number;
   readonly dataDir: string;
   readonly url: string;
+  /** Added after the first configuration (addMember): not in the others' --initial-cluster. */
+  readonly added?: boolean;
   process: ChildProcess | null;
   output: string;
   exit: Promise<number | null> | null;
@@ -99,24 +101,35 @@ export class ProcessCluster {
 
   static async start(options: ProcessClusterOptions): Promise<ProcessCluster> {
     const cluster = new ProcessCluster(options);
-    for (let i = 0; i < options.size; i++) {
-      const id = options.ids?.[i] ?? `n${i + 1}`;
-      const apiPort = await freePort();
-      const peerPort = await freePort();
-      cluster.nodes.push({
-        id,
-        apiPort,
-        peerPort,
-        dataDir: path.join(cluster.root, id),
-        url: `${options.httpsCa ? 'https' : 'http'}://127.0.0.1:${apiPort}`,
-        process: null,
-        output: '',
-        exit: null,
-      });
-    }
+    for (let i = 0; i < options.size; i++) await cluster.place(options.ids?.[i] ?? `n${i + 1}`, false);
     await options.prepare?.(cluster.nodes);
     for (const node of cluster.nodes) cluster.startNode(node.id);
     return cluster;
+  }
+
+  /**
+   * A new member beside the running cluster, as an operator adds one by hand: started with
+   * `--initial-cluster-state existing` and the first configuration as `--initial-cluster`.
+   */
+  async addMember(id: string): Promise<ProcessNode> {
+    await this.place(id, true);
+    return this.startNode(id, ['--initial-cluster-state=existing']);
+  }
+
+  private async place(id: string, added: boolean): Promise<void> {
+    const apiPort = await freePort();
+    const peerPort = await freePort();
+    this.nodes.push({
+      id,
+      apiPort,
+      peerPort,
+      dataDir: path.join(this.root, id),
+      url: `${this.options.httpsCa ? 'https' : 'http'}://127.0.0.1:${apiPort}`,
+      added,
+      process: null,
+      output: '',
+      exit: null,
+    });
   }
 
   node(id: string): ProcessNode {
@@ -129,7 +142,10 @@ export class ProcessCluster {
   startNode(id: string, extraArgs: readonly string[] = []): ProcessNode {
     const node = this.node(id);
     if (node.process) throw new Error(`${id} is already running`);
-    const initialCluster = this.nodes.map((n) => `${n.id}=127.0.0.1:${n.peerPort}`).join(',');
+    const initialCluster = this.nodes
+      .filter((n) => !n.added)
+      .map((n) => `${n.id}=127.0.0.1:${n.peerPort}`)
+      .join(',');
     const apiAddresses = this.nodes.map((n) => `${n.id}=${n.url}`).join(',');
     const child = spawn(
       process.execPath,
