@@ -10,7 +10,7 @@ import path from 'node:path';
 export const BOOTSTRAP_FILE = 'bootstrap.json';
 
 export class BootstrapError extends Error {
-  readonly code = 'invalid-bootstrap';
+  readonly code = 'invalid_bootstrap';
 }
 
 export interface BootstrapRecord {

@@ -72,7 +72,7 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  readonly code = 'invalid-config';
+  readonly code = 'invalid_config';
 }
 
 const options = {

@@ -42,11 +42,11 @@ let handOverOnStop = true;
 
 /** Errors that mean "this data dir or its cluster record says no": exit 1 with the message, no stack. */
 const REFUSALS = new Set([
-  'invalid-bootstrap',
-  'invalid-identity',
-  'member-registry',
-  'stale-incarnation',
-  'cluster-secret',
+  'invalid_bootstrap',
+  'invalid_identity',
+  'member_registry',
+  'stale_incarnation',
+  'cluster_secret',
 ]);
 
 async function main(): Promise<void> {

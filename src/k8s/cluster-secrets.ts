@@ -21,7 +21,7 @@ export interface ClusterSecrets {
 }
 
 export class ClusterSecretError extends Error {
-  readonly code = 'cluster-secret';
+  readonly code = 'cluster_secret';
 }
 
 export interface EnsureSecretsOptions {

@@ -27,12 +27,12 @@ export interface MemberRecord {
 }
 
 export class MemberRegistryError extends Error {
-  readonly code = 'member-registry';
+  readonly code = 'member_registry';
 }
 
 /** This volume holds an incarnation the cluster has since replaced: starting it would bring back a vote it lost. */
 export class StaleIncarnationError extends Error {
-  readonly code = 'stale-incarnation';
+  readonly code = 'stale_incarnation';
 }
 
 export interface ConfigMapRegistryOptions {

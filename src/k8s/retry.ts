@@ -32,7 +32,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export class DeadlineError extends Error {
-  readonly code = 'k8s-deadline';
+  readonly code = 'k8s_deadline';
   constructor(what: string, ms: number) {
     super(`${what}: no answer from the Kubernetes API within ${ms} ms`);
   }

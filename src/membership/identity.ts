@@ -29,7 +29,7 @@ export interface IdentityRegistry {
 }
 
 export class IdentityError extends Error {
-  readonly code = 'invalid-identity';
+  readonly code = 'invalid_identity';
 }
 
 /** Without Kubernetes: the operator (or `npm run cluster`) says whether the cluster exists. */

@@ -2,7 +2,7 @@
 // member stops and says how to rebuild it from its peers.
 
 export class StorageCorruptionError extends Error {
-  readonly code = 'STORAGE_CORRUPTION';
+  readonly code = 'storage_corruption';
 
   constructor(
     /** The member's data directory. */
@@ -22,6 +22,6 @@ export class StorageCorruptionError extends Error {
 
 /** A save that would break the log's shape (a hole, a commit past the end); nothing was written. */
 export class StorageInvariantError extends Error {
-  readonly code = 'STORAGE_INVARIANT';
+  readonly code = 'storage_invariant';
   override name = 'StorageInvariantError';
 }

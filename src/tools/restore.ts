@@ -16,7 +16,7 @@ import { parseMemberList } from '../config.js';
 import { readBootstrap, writeBootstrap } from '../bootstrap.js';
 
 export class RestoreError extends Error {
-  readonly code = 'restore-failed';
+  readonly code = 'restore_failed';
 }
 
 export interface RestoreOptions {

@@ -75,7 +75,7 @@ function assertRestoreAdvice(
   what: RegExp,
 ): void {
   t.truthy(err);
-  t.is(err?.code, 'STORAGE_CORRUPTION');
+  t.is(err?.code, 'storage_corruption');
   t.regex(err?.message ?? '', what);
   t.true(err?.message.includes(path.resolve(dir)), 'the message names the data dir');
   t.regex(
