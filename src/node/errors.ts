@@ -1,36 +1,21 @@
 // Errors the node driver rejects proposals and reads with. Each has a stable `code` that
-// the API maps to an HTTP status in one place (src/api/problem.ts); messages are for humans.
+// the API maps to an HTTP status in one place (src/api/errors.ts); messages are for humans.
+// The core's refusals (NotLeaderError, ProposalDroppedError from src/raft) pass through
+// the driver as they are, with the leader's API address filled in.
 
-import type { NodeId } from '../raft/messages.js';
+import type { RaftErrorCode } from '../raft/index.js';
 
 /** Base class: every driver error carries a stable, machine-readable code. */
 export abstract class NodeError extends Error {
-  abstract readonly code: string;
-  /** Whether retrying the same request later may succeed (the API adds Retry-After). */
-  abstract readonly retryable: boolean;
+  abstract readonly code: 'no_leader' | 'timeout' | 'proposal_lost' | 'node_stopped' | 'no_quorum';
 }
 
-/** This node is not the leader. `leader`/`leaderApi` say where to go when known. */
-export class NotLeaderError extends NodeError {
-  readonly code = 'not_leader';
-  readonly retryable = true;
-  constructor(
-    readonly leader: NodeId | null,
-    readonly leaderApi: string | null,
-  ) {
-    super(
-      leader === null
-        ? 'this node is not the leader and no leader is known'
-        : `this node is not the leader; the leader is ${leader}`,
-    );
-    this.name = 'NotLeaderError';
-  }
-}
+/** Every code a proposal or read can fail with: the driver's own, and the core's refusals. */
+export type NodeErrorCode = NodeError['code'] | Exclude<RaftErrorCode, 'invariant'>;
 
 /** No leader is known (election in progress or no quorum): try again shortly. */
 export class NoLeaderError extends NodeError {
   readonly code = 'no_leader';
-  readonly retryable = true;
   constructor(message = 'no leader is available (election in progress or quorum lost)') {
     super(message);
     this.name = 'NoLeaderError';
@@ -40,7 +25,6 @@ export class NoLeaderError extends NodeError {
 /** The operation did not finish in time; for a write the outcome is unknown. */
 export class TimeoutError extends NodeError {
   readonly code = 'timeout';
-  readonly retryable = true;
   constructor(what: string, ms: number) {
     super(
       `${what} did not complete within ${ms} ms (the cluster may have lost quorum); its outcome is unknown`,
@@ -56,7 +40,6 @@ export class TimeoutError extends NodeError {
  */
 export class ProposalLostError extends NodeError {
   readonly code = 'proposal_lost';
-  readonly retryable = true;
   constructor(reason: string) {
     super(`proposal lost: ${reason}; it may or may not have been applied`);
     this.name = 'ProposalLostError';
@@ -66,7 +49,6 @@ export class ProposalLostError extends NodeError {
 /** The node is stopping or stopped. */
 export class NodeStoppedError extends NodeError {
   readonly code = 'node_stopped';
-  readonly retryable = true;
   constructor() {
     super('the node is stopping');
     this.name = 'NodeStoppedError';
@@ -76,19 +58,8 @@ export class NodeStoppedError extends NodeError {
 /** A read barrier was refused by the leader or could not reach a quorum. */
 export class NoQuorumError extends NodeError {
   readonly code = 'no_quorum';
-  readonly retryable = true;
   constructor(message = 'the leader could not confirm its leadership with a quorum') {
     super(message);
     this.name = 'NoQuorumError';
-  }
-}
-
-/** A request the core refused for a reason other than leadership (e.g. a transfer in progress). */
-export class ProposalDroppedError extends NodeError {
-  readonly code = 'proposal_dropped';
-  readonly retryable = true;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProposalDroppedError';
   }
 }

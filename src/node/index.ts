@@ -21,8 +21,8 @@ export {
   NoLeaderError,
   NodeStoppedError,
   NoQuorumError,
-  NotLeaderError,
-  ProposalDroppedError,
   ProposalLostError,
   TimeoutError,
 } from './errors.js';
+export type { NodeErrorCode } from './errors.js';
+export { NotLeaderError, ProposalDroppedError } from '../raft/index.js';

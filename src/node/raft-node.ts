@@ -6,7 +6,7 @@
 // proposal/read deadlines are checked on each tick. The simulation runs this very class.
 
 import type { Logger } from 'pino';
-import { InvariantError, NotLeaderError as CoreNotLeaderError, invariant, mustSync } from '../raft/index.js';
+import { InvariantError, NotLeaderError, ProposalDroppedError, invariant, mustSync } from '../raft/index.js';
 import type {
   ConfChange,
   Entry,
@@ -24,14 +24,7 @@ import type { RaftStorage } from '../storage/index.js';
 import type { Transport } from '../transport/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Clock } from './clock.js';
-import {
-  NoLeaderError,
-  NodeStoppedError,
-  NotLeaderError,
-  ProposalDroppedError,
-  ProposalLostError,
-  TimeoutError,
-} from './errors.js';
+import { NoLeaderError, NodeStoppedError, ProposalLostError, TimeoutError } from './errors.js';
 import { coreConfig, resolveNodeOptions } from './options.js';
 import type { NodeOptions, ResolvedNodeOptions } from './options.js';
 import { ProposalTracker } from './proposals.js';
@@ -828,11 +821,12 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     }
     if (this.stopped) return new NodeStoppedError();
     // The core may already know it lost leadership before this driver saw the Ready saying so.
-    if (error instanceof CoreNotLeaderError) {
+    if (error instanceof NotLeaderError) {
       return error.leader === null || error.leader === this.id
         ? new NoLeaderError()
         : new NotLeaderError(error.leader, this.apiAddresses.get(error.leader) ?? null);
     }
+    if (error instanceof ProposalDroppedError) return error;
     return new ProposalDroppedError(error instanceof Error ? error.message : String(error));
   }
 

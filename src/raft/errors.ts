@@ -4,14 +4,24 @@
 
 import type { NodeId } from './messages.js';
 
+/** The codes of the core's errors: `not_leader` and `proposal_dropped` are refusals, `invariant` a bug. */
+export type RaftErrorCode = 'not_leader' | 'proposal_dropped' | 'invariant';
+
 export abstract class RaftError extends Error {
-  abstract readonly code: string;
+  abstract readonly code: RaftErrorCode;
 }
 
-/** The operation needs the leader; `leader` is who this node believes leads (null if unknown). */
+/**
+ * The operation needs the leader; `leader` is who this node believes leads (null if
+ * unknown). The core knows ids only: the driver, which knows where each member's API
+ * answers, fills in `leaderApi` when it passes the refusal on.
+ */
 export class NotLeaderError extends RaftError {
   readonly code = 'not_leader';
-  constructor(readonly leader: NodeId | null) {
+  constructor(
+    readonly leader: NodeId | null,
+    readonly leaderApi: string | null = null,
+  ) {
     super(
       leader === null ? 'not the leader and no leader is known' : `not the leader; the leader is ${leader}`,
     );

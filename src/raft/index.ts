@@ -4,6 +4,7 @@
 export { RaftCore } from './core.js';
 export type { PersistedState, ProgressStatus, RaftConfig, RaftStatus } from './core.js';
 export { InvariantError, NotLeaderError, ProposalDroppedError, RaftError, invariant } from './errors.js';
+export type { RaftErrorCode } from './errors.js';
 export { leaseTicks } from './lease.js';
 export type { LeaseConfig } from './lease.js';
 export { mustSync } from './ready.js';
