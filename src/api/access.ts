@@ -33,7 +33,6 @@ function presents(req: Request, tokens: readonly string[]): boolean {
 
 function unauthorized(what: string, credential = 'an admin token'): ApiError {
   return new ApiError(
-    401,
     'unauthorized',
     `${what} needs ${credential}: send "Authorization: Bearer <token>" (on Kubernetes: the admin-token key of the cluster Secret)`,
     {},
@@ -49,7 +48,6 @@ export function requireAdmin(access: AccessOptions, what: string): RequestHandle
       if (access.requireAdminToken)
         return next(
           new ApiError(
-            403,
             'admin_disabled',
             `${what} is disabled: this node has no admin token (add an admin-token key to the cluster Secret)`,
           ),

@@ -1,7 +1,7 @@
 // createApp(options): the Express 5 application of one node. Order matters: request
 // metrics, then the content-type gate (415), the size-limited JSON parser (413, malformed
 // → 400), the routes, a problem+json 404/405, and one error handler that maps every error
-// through src/api/problem.ts (never a stack trace, never a 500 for bad input).
+// through src/api/problem.ts and the catalogue in src/api/errors.ts (never a stack trace, never a 500 for bad input).
 
 import express from 'express';
 import type { Express, NextFunction, Request, Response, Router } from 'express';
@@ -155,7 +155,6 @@ export function createApp(options: AppOptions): Raft3dApp {
     if (allowed.length > 0) {
       next(
         new ApiError(
-          405,
           'method_not_allowed',
           `${req.method} is not allowed on ${req.path}`,
           { allow: allowed.join(', ') },
@@ -164,7 +163,7 @@ export function createApp(options: AppOptions): Raft3dApp {
       );
       return;
     }
-    next(new ApiError(404, 'route_not_found', `no route for ${req.method} ${req.path}`));
+    next(new ApiError('route_not_found', `no route for ${req.method} ${req.path}`));
   });
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {

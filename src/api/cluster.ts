@@ -52,11 +52,7 @@ export function clusterRoutes(router: Router, ctx: ApiContext): void {
         return;
       }
       if (input.to !== undefined && !node.status().config.voters.includes(input.to)) {
-        throw new ApiError(
-          400,
-          'invalid_request',
-          `target ${JSON.stringify(input.to)} is not a voting member`,
-        );
+        throw new ApiError('invalid_request', `target ${JSON.stringify(input.to)} is not a voting member`);
       }
       const from = node.id;
       const to = await node.transferLeadership(input.to);

@@ -49,7 +49,6 @@ async function assets(): ReturnType<typeof loadConsole> {
     return await loadConsole();
   } catch (error) {
     throw new ApiError(
-      503,
       'console_unavailable',
       `the web console could not be loaded (${(error as Error).message}); run npm run build, or npm ci for esbuild`,
     );
@@ -69,7 +68,7 @@ export function consoleRoutes(router: Router, ctx: ApiContext): void {
     '/console/:file',
     route(async (req, res) => {
       const file = (await assets()).files.get(String(req.params['file']));
-      if (!file) throw new ApiError(404, 'not_found', 'no such console file (reload the page)');
+      if (!file) throw new ApiError('not_found', 'no such console file (reload the page)');
       send(req, res, file, 'public, max-age=31536000, immutable');
     }),
   );

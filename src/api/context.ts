@@ -65,7 +65,6 @@ function leaderTarget(ctx: ApiContext, req: Request): { leader: string; url: str
   if (leader === null) throw new NoLeaderError();
   if (Forwarder.wasForwarded(req)) {
     throw new ApiError(
-      503,
       'not_leader',
       `this node is not the leader (the request was already forwarded once); the leader is ${leader}`,
       { leader },
@@ -166,7 +165,6 @@ function nextLeader(ctx: ApiContext): Promise<void> {
 function refuseIfStopped(ctx: ApiContext, what: string): void {
   if (ctx.node.isHealthy()) return;
   throw new ApiError(
-    503,
     'unhealthy',
     `this node stopped after a storage failure (see its log) and serves no ${what}; use another member`,
   );
@@ -239,7 +237,6 @@ function parseConsistency(req: Request): Consistency {
   if (raw === undefined || raw === '') return 'linearizable';
   if (raw === 'linearizable' || raw === 'leader' || raw === 'stale') return raw;
   throw new ApiError(
-    400,
     'invalid_query',
     `consistency must be linearizable, leader or stale, not ${JSON.stringify(raw)}`,
   );

@@ -32,7 +32,6 @@ const MAX_QUEUED_BYTES = 1024 * 1024;
 
 function compacted(earliest: number): ApiError {
   return new ApiError(
-    410,
     'history_compacted',
     `events up to index ${earliest - 1} were compacted into a snapshot; ask with after >= ${earliest - 1}`,
     {
@@ -66,7 +65,7 @@ export function eventRoutes(router: Router, ctx: ApiContext): void {
       const query = req.query as Record<string, unknown>;
       const watch = queryString(query, 'watch');
       if (watch !== undefined && watch !== 'true' && watch !== 'false')
-        throw new ApiError(400, 'invalid_query', 'watch must be true or false');
+        throw new ApiError('invalid_query', 'watch must be true or false');
       const limit = queryInt(query, 'limit', 100, 1, MAX_LIMIT);
       if (watch === 'true') {
         // Resume point: Last-Event-ID (an EventSource reconnecting) wins over ?after=; default: now.

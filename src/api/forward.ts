@@ -79,7 +79,6 @@ export class Forwarder {
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       throw new ApiError(
-        503,
         'forwarding_failed',
         `could not reach the leader ${target.leader}: ${error instanceof Error ? error.message : String(error)}`,
         {

@@ -12,7 +12,6 @@ export function healthRoutes(router: Router, ctx: ApiContext): void {
     route((_req, res) => {
       if (!ctx.node.isHealthy())
         throw new ApiError(
-          503,
           'unhealthy',
           'the Raft loop stopped after a fatal error (see the logs); restart this process',
         );
@@ -28,7 +27,7 @@ export function healthRoutes(router: Router, ctx: ApiContext): void {
           s.leader === null
             ? 'no leader is known'
             : `catching up with leader ${s.leader} (applied ${s.applied})`;
-        throw new ApiError(503, 'not_ready', why, { leader: s.leader, applied: s.applied });
+        throw new ApiError('not_ready', why, { leader: s.leader, applied: s.applied });
       }
       res.json({ status: 'ready', id: s.id, role: s.role, leader: s.leader, applied: s.applied });
     }),
@@ -37,7 +36,7 @@ export function healthRoutes(router: Router, ctx: ApiContext): void {
     '/metrics',
     route(async (_req, res) => {
       const metrics = ctx.metrics;
-      if (!metrics) throw new ApiError(404, 'route_not_found', 'metrics are disabled on this node');
+      if (!metrics) throw new ApiError('route_not_found', 'metrics are disabled on this node');
       const s = ctx.node.status();
       metrics.commitIndex.set(s.commit);
       metrics.appliedIndex.set(s.applied);

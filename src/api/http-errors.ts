@@ -21,7 +21,6 @@ const LINGER_MS = 2_000;
 
 function versionNotSupported(): ApiError {
   return new ApiError(
-    505,
     'http_version_not_supported',
     'this server speaks HTTP/1.1 (and HTTP/1.0)',
     {},
@@ -36,13 +35,11 @@ export function parserProblem(error: Error): ApiError | null {
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
       return new ApiError(
-        431,
         'headers_too_large',
         `the request line and headers together exceed ${maxHeaderSize} bytes`,
       );
     case 'HPE_INVALID_METHOD':
       return new ApiError(
-        501,
         'method_not_implemented',
         `the request method is not one this server implements (${IMPLEMENTED_METHODS})`,
       );
@@ -50,12 +47,12 @@ export function parserProblem(error: Error): ApiError | null {
     case 'HPE_PAUSED_H2_UPGRADE': // the HTTP/2 connection preface (PRI * HTTP/2.0)
       return versionNotSupported();
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
-      return new ApiError(413, 'payload_too_large', 'the chunk extensions of the request body are too large');
+      return new ApiError('payload_too_large', 'the chunk extensions of the request body are too large');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return new ApiError(408, 'request_timeout', 'the request did not arrive in time');
+      return new ApiError('request_timeout', 'the request did not arrive in time');
     default:
       if (typeof code === 'string' && code.startsWith('HPE_'))
-        return new ApiError(400, 'malformed_request', `the request is not valid HTTP/1.1: ${why}`);
+        return new ApiError('malformed_request', `the request is not valid HTTP/1.1: ${why}`);
       return null; // ECONNRESET and the like: the client is gone
   }
 }
@@ -133,7 +130,6 @@ export function answerClientError(error: Error, socket: Duplex): void {
 export function answerConnect(_req: IncomingMessage, socket: Duplex): void {
   socket.on('error', () => socket.destroy());
   const refusal = new ApiError(
-    501,
     'method_not_implemented',
     `CONNECT is not implemented: this server is not a proxy (it implements ${IMPLEMENTED_METHODS})`,
   );
@@ -143,7 +139,6 @@ export function answerConnect(_req: IncomingMessage, socket: Duplex): void {
 /** The server's `checkExpectation` handler: only `Expect: 100-continue` is understood. */
 export function answerExpectation(req: IncomingMessage, res: ServerResponse): void {
   const refusal = new ApiError(
-    417,
     'expectation_failed',
     `Expect: ${String(req.headers.expect)} is not supported (only 100-continue is)`,
     {},
@@ -168,7 +163,6 @@ export function requestProblem(req: IncomingMessage): ApiError | null {
     if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
   if (hosts === 1 || (hosts === 0 && req.httpVersionMinor === 0)) return null;
   return new ApiError(
-    400,
     'malformed_request',
     hosts === 0
       ? 'an HTTP/1.1 request must carry a Host header'

@@ -28,7 +28,7 @@ function hasBody(req: Request): boolean {
 
 export function jsonBody(limitBytes: number): (req: Request, res: Response, next: NextFunction) => void {
   const tooLarge = (): ApiError =>
-    new ApiError(413, 'payload_too_large', `the request body is larger than ${limitBytes} bytes`);
+    new ApiError('payload_too_large', `the request body is larger than ${limitBytes} bytes`);
   return (req, _res, next) => {
     if (!hasBody(req)) {
       next();
@@ -43,7 +43,6 @@ export function jsonBody(limitBytes: number): (req: Request, res: Response, next
       }
       next(
         new ApiError(
-          415,
           'unsupported_media_type',
           `request bodies must be application/json, not ${JSON.stringify(contentType || 'none')}`,
         ),
@@ -52,7 +51,7 @@ export function jsonBody(limitBytes: number): (req: Request, res: Response, next
     }
     const charset = charsetOf(contentType);
     if (charset !== null && charset !== 'utf-8' && charset !== 'utf8') {
-      next(new ApiError(415, 'unsupported_media_type', `request bodies must be UTF-8, not ${charset}`));
+      next(new ApiError('unsupported_media_type', `request bodies must be UTF-8, not ${charset}`));
       return;
     }
     const declared = Number(req.headers['content-length']);
@@ -77,7 +76,7 @@ export function jsonBody(limitBytes: number): (req: Request, res: Response, next
     req.on('error', () => {
       if (failed) return;
       failed = true;
-      next(new ApiError(400, 'invalid_request', 'the request body could not be read'));
+      next(new ApiError('invalid_request', 'the request body could not be read'));
     });
     req.on('end', () => {
       if (failed) return;
@@ -90,7 +89,7 @@ export function jsonBody(limitBytes: number): (req: Request, res: Response, next
       try {
         req.body = JSON.parse(raw.toString('utf8')) as unknown;
       } catch {
-        next(new ApiError(400, 'malformed_json', 'the request body is not valid JSON'));
+        next(new ApiError('malformed_json', 'the request body is not valid JSON'));
         return;
       }
       next();

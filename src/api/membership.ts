@@ -26,7 +26,7 @@ export function membershipRoutes(router: Router, ctx: ApiContext): void {
         return;
       }
       const refusal = ctx.admitJoin(input.id);
-      if (refusal !== null) throw new ApiError(403, 'join_refused', refusal, { id: input.id });
+      if (refusal !== null) throw new ApiError('join_refused', refusal, { id: input.id });
       const step = planJoin(node.status(), input);
       await take(node, step);
       if (step.kind === 'done') {

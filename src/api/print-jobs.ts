@@ -28,7 +28,6 @@ export function printJobRoutes(router: Router, ctx: ApiContext): void {
     check: (input) => {
       if (input.status !== undefined && matchEnum(CREATE_STATUSES, input.status) === null) {
         throw new ApiError(
-          400,
           'status_not_allowed',
           `a print job always starts Queued; status ${JSON.stringify(input.status)} cannot be set on creation`,
         );
@@ -48,7 +47,7 @@ export function printJobRoutes(router: Router, ctx: ApiContext): void {
       const status = parseStatusParam(queryString(req.query as Record<string, unknown>, 'status'));
       // A job is Queued only at creation: it can never move (back) to Queued.
       if (status === 'Queued')
-        throw new ApiError(400, 'invalid_status', 'status must be Running, Done or Canceled');
+        throw new ApiError('invalid_status', 'status must be Running, Done or Canceled');
       await handleWrite(ctx, req, res, 200, { status }, (meta) => setStatusCommand(id, status, meta));
     }),
   );

@@ -26,7 +26,6 @@ export function requestTargetProblem(method: string, target: string): ApiError |
         ? 'absolute-form'
         : 'not origin-form';
   return new ApiError(
-    400,
     'invalid_request_target',
     `the request target must be a path such as /api/v1/printers; this one is ${form}`,
     {},
@@ -44,7 +43,7 @@ export function leaderUrl(leaderBase: string, target: string): URL {
   if (!isOriginForm(target)) {
     throw (
       requestTargetProblem('POST', target) ??
-      new ApiError(400, 'invalid_request_target', 'the request target must be a path')
+      new ApiError('invalid_request_target', 'the request target must be a path')
     );
   }
   const base = new URL(leaderBase);

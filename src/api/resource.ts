@@ -6,6 +6,7 @@ import type { Request, Router } from 'express';
 import type { z } from 'zod';
 import type { ApiContext } from './context.js';
 import { handleWrite, readRoute, route } from './context.js';
+import type { ErrorCode } from './errors.js';
 import { ApiError } from './problem.js';
 import type { ShopCommand, WriteMeta } from './shop.js';
 import { parseBody, parseId } from './validation.js';
@@ -16,7 +17,7 @@ export interface ResourceSpec<S extends z.ZodType> {
   /** What one item is called in messages, e.g. `print job`. */
   readonly noun: string;
   /** Problem code when an id is unknown, e.g. `printer_not_found`. */
-  readonly notFoundCode: string;
+  readonly notFoundCode: ErrorCode;
   readonly input: S;
   /** Request checks beyond the schema (throw an ApiError). */
   readonly check?: (input: z.output<S>) => void;
@@ -28,7 +29,7 @@ export interface ResourceSpec<S extends z.ZodType> {
 
 /** The 404 for an unknown id of this kind (also for routes nested under an item). */
 export function notFound(spec: Pick<ResourceSpec<z.ZodType>, 'noun' | 'notFoundCode'>, id: string): ApiError {
-  return new ApiError(404, spec.notFoundCode, `no ${spec.noun} with id ${JSON.stringify(id)}`, { id });
+  return new ApiError(spec.notFoundCode, `no ${spec.noun} with id ${JSON.stringify(id)}`, { id });
 }
 
 /** The id of a created item, for its Location header. */

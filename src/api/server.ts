@@ -87,6 +87,6 @@ function finish(req: Request, res: Response, error: unknown): void {
     else if (!res.writableEnded) res.end();
     return;
   }
-  const fallback = new ApiError(404, 'route_not_found', `no route for ${req.method} ${req.path}`);
+  const fallback = new ApiError('route_not_found', `no route for ${req.method} ${req.path}`);
   sendProblem(res, toProblem(error ?? fallback, req.originalUrl));
 }

@@ -17,6 +17,7 @@ import type {
 } from '../fsm/index.js';
 import { RaftNode } from '../node/index.js';
 import type { NodeOptions } from '../node/index.js';
+import { ApiError } from './problem.js';
 import type { FilamentInput, PrinterInput, PrintJobInput } from './validation.js';
 
 export type { ShopCommand, ShopResult } from '../fsm/index.js';
@@ -101,25 +102,14 @@ export function setStatusCommand(id: string, status: JobStatus, meta: WriteMeta)
   return { type: 'print_job.status', ...base(meta), id, status };
 }
 
-/** A business rule refused the command at commit time; `code` is the FSM's stable code. */
-export class ShopRuleError extends Error {
-  readonly code: string;
-  readonly kind: string | undefined;
-  readonly id: string | undefined;
-  readonly from: string | undefined;
-  readonly to: string | undefined;
-  readonly available: number | undefined;
-  readonly requested: number | undefined;
+/**
+ * A business rule refused the command at commit time: the FSM's code, message and details
+ * object, which the problem body carries whole.
+ */
+export class ShopRuleError extends ApiError {
   constructor(error: ShopError) {
-    super(error.message);
+    super(error.code, error.message, error.details);
     this.name = 'ShopRuleError';
-    this.code = error.code;
-    this.kind = error.kind;
-    this.id = error.id;
-    this.from = error.from;
-    this.to = error.to;
-    this.available = error.available;
-    this.requested = error.requested;
   }
 }
 

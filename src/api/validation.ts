@@ -150,21 +150,20 @@ function describeIssues(error: z.ZodError): { detail: string; errors: { field: s
 
 /** Parses `body` with `schema` or throws a 400 ApiError naming every bad field. */
 export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  if (body === undefined) throw new ApiError(400, 'invalid_request', 'a JSON object body is required');
+  if (body === undefined) throw new ApiError('invalid_request', 'a JSON object body is required');
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ApiError(400, 'invalid_request', 'the body must be a JSON object');
+    throw new ApiError('invalid_request', 'the body must be a JSON object');
   }
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const { detail, errors } = describeIssues(result.error);
-  throw new ApiError(400, 'invalid_request', detail, { errors });
+  throw new ApiError('invalid_request', detail, { errors });
 }
 
 /** The status a client asked for in `?status=`; 400 when missing or not a known status. */
 export function parseStatusParam(raw: unknown, name = 'status'): JobStatus {
   if (typeof raw !== 'string' || raw.trim() === '') {
     throw new ApiError(
-      400,
       'invalid_status',
       `query parameter "${name}" is required: one of ${JOB_STATUSES.join(', ')}`,
     );
@@ -172,7 +171,6 @@ export function parseStatusParam(raw: unknown, name = 'status'): JobStatus {
   const status = matchEnum(JOB_STATUSES, raw);
   if (status === null)
     throw new ApiError(
-      400,
       'invalid_status',
       `unknown status ${JSON.stringify(raw)}: expected one of ${JOB_STATUSES.join(', ')}`,
     );
@@ -184,7 +182,7 @@ export function queryString(query: Record<string, unknown>, name: string): strin
   const value = query[name];
   if (value === undefined) return undefined;
   if (typeof value !== 'string')
-    throw new ApiError(400, 'invalid_query', `query parameter "${name}" must be given once`);
+    throw new ApiError('invalid_query', `query parameter "${name}" must be given once`);
   return value;
 }
 
@@ -199,16 +197,16 @@ export function queryInt(
   const raw = queryString(query, name);
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d{1,15}$/.test(raw))
-    throw new ApiError(400, 'invalid_query', `query parameter "${name}" must be a non-negative integer`);
+    throw new ApiError('invalid_query', `query parameter "${name}" must be a non-negative integer`);
   const n = Number(raw);
   if (n < min || n > max)
-    throw new ApiError(400, 'invalid_query', `query parameter "${name}" must be between ${min} and ${max}`);
+    throw new ApiError('invalid_query', `query parameter "${name}" must be between ${min} and ${max}`);
   return n;
 }
 
 export function parseId(raw: unknown, what: string): string {
   if (typeof raw !== 'string' || !ID_PATTERN.test(raw))
-    throw new ApiError(404, 'not_found', `no ${what} with that id`);
+    throw new ApiError('not_found', `no ${what} with that id`);
   return raw;
 }
 
@@ -239,7 +237,7 @@ export function idempotencyKey(header: string | string[] | undefined): string | 
   if (header === undefined) return undefined;
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined || !IDEMPOTENCY_KEY.test(value)) {
-    throw new ApiError(400, 'invalid_request', 'Idempotency-Key must be 1-255 visible ASCII characters');
+    throw new ApiError('invalid_request', 'Idempotency-Key must be 1-255 visible ASCII characters');
   }
   return value;
 }

@@ -3,11 +3,12 @@
 // and throws `CommandDecodeError` on anything that is not a well-formed command.
 
 import { isoTime } from './time.js';
-import type { ShopCommand } from './types.js';
+import type { ShopCommand, ShopErrorCode } from './types.js';
 import { commandProblem } from './validate.js';
 
+/** Its code is a shop error code: an encode the proposer refuses is answered like the FSM's refusal. */
 export class CommandDecodeError extends Error {
-  readonly code = 'invalid_command';
+  readonly code = 'invalid_command' satisfies ShopErrorCode;
   constructor(message: string) {
     super(message);
     this.name = 'CommandDecodeError';

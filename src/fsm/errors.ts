@@ -1,14 +1,15 @@
 // Builders for domain refusals. A refusal is a replicated outcome (data in the result),
 // never an exception; exceptions are kept for broken invariants and corrupt input.
 
-import type { ObjectKind, ShopError, ShopErrorCode, ShopFailure } from './types.js';
+import type { ObjectKind, ShopError, ShopErrorCode, ShopErrorDetails, ShopFailure } from './types.js';
 
-export function failure(
-  code: ShopErrorCode,
+export function failure<C extends ShopErrorCode>(
+  code: C,
   message: string,
-  details: Omit<ShopError, 'code' | 'message'> = {},
+  details: ShopErrorDetails[C],
 ): ShopFailure {
-  return { ok: false, error: { code, message, ...details } };
+  // TypeScript cannot see that a generic `C` picks one member of the ShopError union.
+  return { ok: false, error: { code, message, details } as ShopError };
 }
 
 const KIND_LABEL: Record<ObjectKind, string> = {
@@ -17,20 +18,20 @@ const KIND_LABEL: Record<ObjectKind, string> = {
   print_job: 'print job',
 };
 
+const NOT_FOUND = {
+  printer: 'printer_not_found',
+  filament: 'filament_not_found',
+  print_job: 'print_job_not_found',
+} as const satisfies Record<ObjectKind, ShopErrorCode>;
+
 export function notFound(kind: ObjectKind, id: string): ShopFailure {
-  const code: ShopErrorCode =
-    kind === 'printer'
-      ? 'printer_not_found'
-      : kind === 'filament'
-        ? 'filament_not_found'
-        : 'print_job_not_found';
-  return failure(code, `no ${KIND_LABEL[kind]} with id ${JSON.stringify(id)}`, { kind, id });
+  return failure(NOT_FOUND[kind], `no ${KIND_LABEL[kind]} with id ${JSON.stringify(id)}`, { id, kind });
 }
 
 export function duplicateId(kind: ObjectKind, id: string): ShopFailure {
   return failure('duplicate_id', `a ${KIND_LABEL[kind]} with id ${JSON.stringify(id)} already exists`, {
-    kind,
     id,
+    kind,
   });
 }
 

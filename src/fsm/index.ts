@@ -38,6 +38,7 @@ export type {
   ShopCommandType,
   ShopError,
   ShopErrorCode,
+  ShopErrorDetails,
   ShopFailure,
   ShopResult,
   ShopSuccess,

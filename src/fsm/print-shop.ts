@@ -61,7 +61,7 @@ export class PrintShop {
 
   apply(command: ShopCommand, _meta?: ApplyMeta): ShopResult {
     const problem = commandProblem(command);
-    if (problem !== null) return failure('invalid_command', problem);
+    if (problem !== null) return failure('invalid_command', problem, {});
     const idem = command.idempotency ?? null;
     if (idem !== null) {
       const prior = this.idempotency.lookup(idem.key, command.at);
@@ -70,6 +70,7 @@ export class PrintShop {
           return failure(
             'idempotency_key_reused',
             `idempotency key ${JSON.stringify(idem.key)} was already used for a different request`,
+            {},
           );
         }
         return { ok: true, value: prior.value, replayed: true };

@@ -138,12 +138,13 @@ export interface ShopValueOf {
 // outcome, identical on every replica, and a refused command changes nothing.
 
 /**
- * Every code `apply` can return. Stable: the API maps them to HTTP statuses.
+ * Every code `apply` can return. Stable: the API maps them to HTTP statuses
+ * (src/api/errors.ts), and each carries the details `ShopErrorDetails` names for it.
  * - `printer_not_found`, `filament_not_found`: a job names an unknown printer/filament.
  * - `print_job_not_found`: a status change names an unknown job.
- * - `duplicate_id`: the id is already used by an object of the same kind (`kind`, `id`).
- * - `filament_capacity`: the job weighs more than the filament's available grams (`available`, `requested`).
- * - `invalid_transition`: the status change is not allowed (`from`, `to`).
+ * - `duplicate_id`: the id is already used by an object of the same kind.
+ * - `filament_capacity`: the job weighs more than the filament's available grams.
+ * - `invalid_transition`: the status change is not allowed.
  * - `invalid_filament`: remaining weight above total weight.
  * - `invalid_command`: the command is malformed (defensive re-validation; the API validates first).
  * - `idempotency_key_reused`: the key was first used with a different request fingerprint.
@@ -161,20 +162,38 @@ export const SHOP_ERROR_CODES = [
 ] as const;
 export type ShopErrorCode = (typeof SHOP_ERROR_CODES)[number];
 
-export interface ShopError {
-  readonly code: ShopErrorCode;
-  readonly message: string;
-  /** The kind of object concerned (not_found, duplicate_id). */
-  readonly kind?: ObjectKind;
-  /** The id concerned (not_found, duplicate_id, invalid_transition, filament_capacity). */
-  readonly id?: string;
-  /** invalid_transition: the job's current status and the requested one. */
-  readonly from?: JobStatus;
-  readonly to?: JobStatus;
-  /** filament_capacity: grams available on the filament and grams the job needs. */
-  readonly available?: number;
-  readonly requested?: number;
+/** The id and kind of the object a refusal is about. */
+type ObjectDetails = { readonly id: string; readonly kind: ObjectKind };
+
+/** A refusal that names nothing beyond its message. */
+type NoDetails = Readonly<Record<string, never>>;
+
+/**
+ * What each refusal says beyond its message, as one object the API serialises whole into
+ * the problem body. A code without an entry here does not compile (`ShopError` indexes it).
+ */
+export interface ShopErrorDetails {
+  readonly printer_not_found: ObjectDetails;
+  readonly filament_not_found: ObjectDetails;
+  readonly print_job_not_found: ObjectDetails;
+  readonly duplicate_id: ObjectDetails;
+  /** The filament, the grams still available on it and the grams the job needs. */
+  readonly filament_capacity: { readonly id: string; readonly available: number; readonly requested: number };
+  /** The job, its current status and the one asked for. */
+  readonly invalid_transition: { readonly id: string; readonly from: JobStatus; readonly to: JobStatus };
+  readonly invalid_filament: { readonly id: string };
+  readonly invalid_command: NoDetails;
+  readonly idempotency_key_reused: NoDetails;
 }
+
+/** A refusal: its code, a message for humans, and the details its code carries. */
+export type ShopError = {
+  readonly [C in ShopErrorCode]: {
+    readonly code: C;
+    readonly message: string;
+    readonly details: ShopErrorDetails[C];
+  };
+}[ShopErrorCode];
 
 export interface ShopSuccess<V = ShopValue> {
   readonly ok: true;

@@ -7,22 +7,23 @@ import type {
   PrinterView,
   ShopCommand,
   ShopErrorCode,
+  ShopErrorDetails,
 } from '../../src/fsm/index.js';
 import { T0, filament, job, mustFail, mustOk, printer, shopWith, status, text } from './helpers.js';
 
-/** Applies `command` expecting refusal `code`, and checks that nothing changed. */
-function refused(
+/** Applies `command` expecting refusal `code`, checks that nothing changed, and returns the refusal's details. */
+function refused<C extends ShopErrorCode>(
   t: ExecutionContext,
   shop: PrintShop,
   command: ShopCommand,
-  code: ShopErrorCode,
-): ReturnType<typeof mustFail> {
+  code: C,
+): ShopErrorDetails[C] {
   const before = text(shop.snapshot());
   const error = mustFail(shop.apply(command));
   t.is(error.code, code, error.message);
   t.true(SHOP_ERROR_CODES.includes(error.code));
   t.is(text(shop.snapshot()), before, 'a refused command changed the state');
-  return error;
+  return error.details as ShopErrorDetails[C];
 }
 
 test('creating a printer returns its view with an ISO created_at', (t) => {
@@ -40,9 +41,9 @@ test('creating a printer returns its view with an ISO created_at', (t) => {
 
 test('a second printer with the same id is refused as duplicate_id', (t) => {
   const shop = shopWith();
-  const error = refused(t, shop, printer('p1'), 'duplicate_id');
-  t.is(error.kind, 'printer');
-  t.is(error.id, 'p1');
+  const details = refused(t, shop, printer('p1'), 'duplicate_id');
+  t.is(details.kind, 'printer');
+  t.is(details.id, 'p1');
 });
 
 test('ids are unique per kind, not across kinds', (t) => {
@@ -73,8 +74,8 @@ test('remaining weight may be anything from 0 to total, but not above it', (t) =
   const shop = new PrintShop();
   mustOk(shop.apply(filament('empty', 1000, 0)));
   mustOk(shop.apply(filament('full', 1000, 1000)));
-  const error = refused(t, shop, filament('over', 1000, 1001), 'invalid_filament');
-  t.is(error.id, 'over');
+  const details = refused(t, shop, filament('over', 1000, 1001), 'invalid_filament');
+  t.is(details.id, 'over');
   refused(t, shop, filament('full', 500), 'duplicate_id');
 });
 
@@ -99,31 +100,31 @@ test('a print job starts Queued and reserves its weight', (t) => {
 });
 
 test('a job on an unknown printer is refused as printer_not_found', (t) => {
-  const error = refused(t, shopWith(), job('j1', 'nope', 'f1', 10), 'printer_not_found');
-  t.is(error.kind, 'printer');
-  t.is(error.id, 'nope');
+  const details = refused(t, shopWith(), job('j1', 'nope', 'f1', 10), 'printer_not_found');
+  t.is(details.kind, 'printer');
+  t.is(details.id, 'nope');
 });
 
 test('a job on an unknown filament is refused as filament_not_found', (t) => {
-  const error = refused(t, shopWith(), job('j1', 'p1', 'nope', 10), 'filament_not_found');
-  t.is(error.kind, 'filament');
-  t.is(error.id, 'nope');
+  const details = refused(t, shopWith(), job('j1', 'p1', 'nope', 10), 'filament_not_found');
+  t.is(details.kind, 'filament');
+  t.is(details.id, 'nope');
 });
 
 test('a job id already in use is refused as duplicate_id', (t) => {
   const shop = shopWith();
   mustOk(shop.apply(job('j1', 'p1', 'f1', 10)));
-  const error = refused(t, shop, job('j1', 'p1', 'f1', 10), 'duplicate_id');
-  t.is(error.kind, 'print_job');
+  const details = refused(t, shop, job('j1', 'p1', 'f1', 10), 'duplicate_id');
+  t.is(details.kind, 'print_job');
 });
 
 test('a job may use exactly the available weight but not one gram more', (t) => {
   const shop = shopWith(800);
   mustOk(shop.apply(job('a', 'p1', 'f1', 500)));
-  const error = refused(t, shop, job('b', 'p1', 'f1', 301), 'filament_capacity');
-  t.is(error.available, 300);
-  t.is(error.requested, 301);
-  t.is(error.id, 'f1');
+  const details = refused(t, shop, job('b', 'p1', 'f1', 301), 'filament_capacity');
+  t.is(details.available, 300);
+  t.is(details.requested, 301);
+  t.is(details.id, 'f1');
   mustOk(shop.apply(job('b', 'p1', 'f1', 300)));
   refused(t, shop, job('c', 'p1', 'f1', 1), 'filament_capacity');
 });
@@ -163,9 +164,9 @@ test('Done subtracts the job weight from the filament, once', (t) => {
 });
 
 test('a status change for an unknown job is print_job_not_found', (t) => {
-  const error = refused(t, shopWith(), status('ghost', 'Running'), 'print_job_not_found');
-  t.is(error.kind, 'print_job');
-  t.is(error.id, 'ghost');
+  const details = refused(t, shopWith(), status('ghost', 'Running'), 'print_job_not_found');
+  t.is(details.kind, 'print_job');
+  t.is(details.id, 'ghost');
 });
 
 test('every status transition outside the four allowed ones is refused', (t) => {
@@ -186,9 +187,9 @@ test('every status transition outside the four allowed ones is refused', (t) => 
       if (allowed.has(`${from}>${to}`)) {
         t.is((mustOk(shop.apply(status('j', to))) as PrintJobView).status, to, `${from} -> ${to}`);
       } else {
-        const error = refused(t, shop, status('j', to), 'invalid_transition');
-        t.is(error.from, from);
-        t.is(error.to, to);
+        const details = refused(t, shop, status('j', to), 'invalid_transition');
+        t.is(details.from, from);
+        t.is(details.to, to);
       }
     }
   }
