@@ -1,7 +1,8 @@
 // createApp(options): the Express 5 application of one node. Order matters: request
 // metrics, then the content-type gate (415), the size-limited JSON parser (413, malformed
-// → 400), the routes, a problem+json 404/405, and one error handler that maps every error
-// through src/api/problem.ts and the catalogue in src/api/errors.ts (never a stack trace, never a 500 for bad input).
+// → 400), the routes of the route table (src/api/routes.ts, each path's 405 included), a
+// problem+json 404, and one error handler that maps every error through src/api/problem.ts
+// and the catalogue in src/api/errors.ts (never a stack trace, never a 500 for bad input).
 
 import express from 'express';
 import type { Express, NextFunction, Request, Response, Router } from 'express';
@@ -12,19 +13,12 @@ import type { ApiContext } from './context.js';
 import { Forwarder } from './forward.js';
 import { ApiError, sendProblem, toProblem } from './problem.js';
 import { jsonBody } from './json-body.js';
-import { printerRoutes } from './printers.js';
-import { filamentRoutes } from './filaments.js';
-import { printJobRoutes } from './print-jobs.js';
-import { eventRoutes } from './events.js';
-import { clusterRoutes } from './cluster.js';
-import { membershipRoutes } from './membership.js';
 import { OPEN_ACCESS } from './access.js';
 import type { AccessOptions } from './access.js';
-import { healthRoutes } from './health.js';
-import { consoleRoutes } from './console.js';
 import { memberCors } from './cors.js';
-import { RoleTimeline, timelineRoutes } from './timeline.js';
-import { openApiDocument, OPENAPI_PATH } from './openapi.js';
+import { RoleTimeline } from './timeline.js';
+import { mountRoutes } from './route-table.js';
+import { API_ROUTES } from './routes.js';
 import type { ShopNode } from './shop.js';
 
 /**
@@ -65,12 +59,6 @@ export interface AppOptions {
   readonly podName?: string | null;
 }
 
-export interface RouteInfo {
-  readonly method: string;
-  /** Express syntax, e.g. `/api/v1/printers/:id`. */
-  readonly path: string;
-}
-
 export type Raft3dApp = Express & {
   /** Releases the forwarding connection pool (when createApp built it). */
   closeApp(): Promise<void>;
@@ -84,20 +72,21 @@ export function createApp(options: AppOptions): Raft3dApp {
   const metrics = options.metrics ?? node.metrics ?? null;
   const ownForwarder = options.forwarder === undefined;
   const forwarder = options.forwarder ?? new Forwarder(node.id, options.forwardTimeoutMs ?? 10_000);
+  const now = options.now ?? Date.now;
   const ctx: ApiContext = {
     node,
     forwarder,
     logger,
     metrics,
-    now: options.now ?? Date.now,
+    now,
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
     sseStallMs: options.sseStallMs ?? 30_000,
     access: options.access ?? OPEN_ACCESS,
     admitJoin: options.admitJoin ?? (() => null),
     streams: new Set(),
     podName: options.podName ?? null,
+    timeline: new RoleTimeline(node, now),
   };
-  const timeline = new RoleTimeline(node, ctx.now);
 
   const app = express();
   app.disable('x-powered-by');
@@ -133,36 +122,9 @@ export function createApp(options: AppOptions): Raft3dApp {
   app.use(jsonBody(options.bodyLimitBytes ?? 64 * 1024));
 
   const router: Router = express.Router();
-  printerRoutes(router, ctx);
-  filamentRoutes(router, ctx);
-  printJobRoutes(router, ctx);
-  eventRoutes(router, ctx);
-  clusterRoutes(router, ctx);
-  membershipRoutes(router, ctx);
-  healthRoutes(router, ctx);
-  timelineRoutes(router, ctx, timeline);
-  consoleRoutes(router, ctx);
-  const openApiJson = JSON.stringify(openApiDocument);
-  router.get(OPENAPI_PATH, (_req, res) => {
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(openApiJson);
-  });
+  mountRoutes(router, API_ROUTES, ctx);
   app.use(router);
-
-  const routes = listRoutes(router);
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    const allowed = [...new Set(routes.filter((r) => matches(r.path, req.path)).map((r) => r.method))];
-    if (allowed.length > 0) {
-      next(
-        new ApiError(
-          'method_not_allowed',
-          `${req.method} is not allowed on ${req.path}`,
-          { allow: allowed.join(', ') },
-          { Allow: allowed.join(', ') },
-        ),
-      );
-      return;
-    }
     next(new ApiError('route_not_found', `no route for ${req.method} ${req.path}`));
   });
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
@@ -180,47 +142,11 @@ export function createApp(options: AppOptions): Raft3dApp {
 
   return Object.assign(app, {
     closeApp: () => {
-      timeline.close();
+      ctx.timeline.close();
       return ownForwarder ? forwarder.close() : Promise.resolve();
     },
     endStreams: () => {
       for (const res of [...ctx.streams]) res.end();
     },
   });
-}
-
-interface Layer {
-  readonly route?: { readonly path: unknown; readonly methods?: Readonly<Record<string, boolean>> };
-}
-
-/** Every route registered on `router`, as (METHOD, express path) pairs. */
-export function listRoutes(router: Router): RouteInfo[] {
-  const out: RouteInfo[] = [];
-  for (const layer of router.stack as readonly Layer[]) {
-    const route = layer.route;
-    if (!route || typeof route.path !== 'string') continue;
-    for (const [method, on] of Object.entries(route.methods ?? {})) {
-      if (on && method !== '_all') out.push({ method: method.toUpperCase(), path: route.path });
-    }
-  }
-  return out;
-}
-
-/** Whether a concrete path matches an express path with `:param` segments. */
-function matches(pattern: string, path: string): boolean {
-  const a = pattern.split('/');
-  const b = path.replace(/\/+$/, '').split('/');
-  if (a.length !== b.length) return false;
-  return a.every((seg, i) => seg.startsWith(':') || seg === b[i]);
-}
-
-/** The routes createApp registered, read back from Express's own router stack (for the OpenAPI sync test). */
-export function appRoutes(app: Express): RouteInfo[] {
-  const stack = (app as unknown as { router: { stack: readonly { handle: unknown }[] } }).router.stack;
-  const out: RouteInfo[] = [];
-  for (const layer of stack) {
-    const handle = layer.handle as { stack?: unknown } | undefined;
-    if (handle && Array.isArray(handle.stack)) out.push(...listRoutes(handle as Router));
-  }
-  return out;
 }

@@ -4,13 +4,14 @@
 // state only through the same API routes, with the same validation, as any other client.
 // The HTML is revalidated on every load (ETag); the hashed files are cached for a year.
 
-import type { Request, Response, Router } from 'express';
-import type { ApiContext } from './context.js';
+import type { Request, Response } from 'express';
 import { route } from './context.js';
 import { memberOrigins } from './cors.js';
 import type { ConsoleAsset } from './console-assets.js';
 import { loadConsole } from './console-assets.js';
 import { ApiError } from './problem.js';
+import { problem } from './openapi.js';
+import type { ApiRoute } from './route-table.js';
 
 /** The console's Content-Security-Policy: its own files, and fetches to the cluster's members. */
 export function consolePolicy(connect: readonly string[]): string {
@@ -55,21 +56,43 @@ async function assets(): ReturnType<typeof loadConsole> {
   }
 }
 
-export function consoleRoutes(router: Router, ctx: ApiContext): void {
-  router.get(
-    '/',
-    route(async (req, res) => {
-      const loaded = await assets();
-      res.setHeader('Content-Security-Policy', consolePolicy(memberOrigins(ctx.node)));
-      send(req, res, loaded.index, 'no-cache');
-    }),
-  );
-  router.get(
-    '/console/:file',
-    route(async (req, res) => {
-      const file = (await assets()).files.get(String(req.params['file']));
-      if (!file) throw new ApiError('not_found', 'no such console file (reload the page)');
-      send(req, res, file, 'public, max-age=31536000, immutable');
-    }),
-  );
-}
+export const consoleRoutes: readonly ApiRoute[] = [
+  {
+    method: 'GET',
+    path: '/',
+    doc: {
+      summary: 'The web console (HTML; CSP, ETag, gzip)',
+      responses: {
+        '200': { description: 'The page', content: { 'text/html': { schema: { type: 'string' } } } },
+        '304': { description: 'Not modified' },
+      },
+    },
+    handle: (ctx) => [
+      route(async (req, res) => {
+        const loaded = await assets();
+        res.setHeader('Content-Security-Policy', consolePolicy(memberOrigins(ctx.node)));
+        send(req, res, loaded.index, 'no-cache');
+      }),
+    ],
+  },
+  {
+    method: 'GET',
+    path: '/console/:file',
+    doc: {
+      summary: "The console's script and stylesheet, named by content hash (cached for a year)",
+      parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: {
+        '200': { description: 'The file' },
+        '304': { description: 'Not modified' },
+        '404': problem('No such file'),
+      },
+    },
+    handle: () => [
+      route(async (req, res) => {
+        const file = (await assets()).files.get(String(req.params['file']));
+        if (!file) throw new ApiError('not_found', 'no such console file (reload the page)');
+        send(req, res, file, 'public, max-age=31536000, immutable');
+      }),
+    ],
+  },
+];

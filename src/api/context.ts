@@ -17,6 +17,7 @@ import { ApiError } from './problem.js';
 import { Forwarder, LEADER_HEADER, REPLAYED_HEADER } from './forward.js';
 import { idempotencyKey, queryString, requestFingerprint } from './validation.js';
 import type { ShopCommand, ShopNode, WriteMeta } from './shop.js';
+import type { RoleTimeline } from './timeline.js';
 import { unwrapResult } from './shop.js';
 
 export type Consistency = 'linearizable' | 'leader' | 'stale';
@@ -40,6 +41,8 @@ export interface ApiContext {
   readonly streams: Set<Response>;
   /** The Kubernetes pod name, or null. */
   readonly podName: string | null;
+  /** This node's recent role and leader changes (`GET /cluster/timeline`). */
+  readonly timeline: RoleTimeline;
 }
 
 /** Express 5 forwards rejected promises to the error handler; this only narrows types. */

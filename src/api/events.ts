@@ -10,11 +10,13 @@
 // the socket's high-water mark, and a reader that has not drained for `sseStallMs` gets a
 // last `closed` event naming where to resume, and is cut off.
 
-import type { Response, Router } from 'express';
+import type { Response } from 'express';
 import type { DecodedEvent, EventsPage } from '../node/index.js';
 import type { ApiContext } from './context.js';
 import { route } from './context.js';
+import { json, problem, ref } from './openapi.js';
 import { ApiError } from './problem.js';
+import type { ApiRoute } from './route-table.js';
 import { queryInt, queryString } from './validation.js';
 import type { ShopNode } from './shop.js';
 
@@ -58,33 +60,71 @@ export function eventPage(node: ShopNode, after: number, limit: number): EventsP
   return { events, next };
 }
 
-export function eventRoutes(router: Router, ctx: ApiContext): void {
-  router.get(
-    EVENTS,
-    route((req, res) => {
-      const query = req.query as Record<string, unknown>;
-      const watch = queryString(query, 'watch');
-      if (watch !== undefined && watch !== 'true' && watch !== 'false')
-        throw new ApiError('invalid_query', 'watch must be true or false');
-      const limit = queryInt(query, 'limit', 100, 1, MAX_LIMIT);
-      if (watch === 'true') {
-        // Resume point: Last-Event-ID (an EventSource reconnecting) wins over ?after=; default: now.
-        const lastEventId = req.headers['last-event-id'];
-        const resume =
-          typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId.trim())
-            ? Number(lastEventId.trim())
-            : undefined;
-        const after = resume ?? queryInt(query, 'after', ctx.node.appliedIndex(), 0, Number.MAX_SAFE_INTEGER);
-        stream(ctx, res, after);
-        return;
-      }
-      const after = queryInt(query, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
-      const page = eventPage(ctx.node, after, limit);
-      if ('compacted' in page) throw compacted(page.compacted);
-      res.json({ events: page.events, next_after: page.next, applied_index: ctx.node.appliedIndex() });
-    }),
-  );
-}
+export const eventRoutes: readonly ApiRoute[] = [
+  {
+    method: 'GET',
+    path: EVENTS,
+    doc: {
+      summary:
+        'The event log (the changes made: refused commands and idempotent replays are not events), paged; or a Server-Sent Events stream with watch=true',
+      parameters: [
+        {
+          name: 'after',
+          in: 'query',
+          required: false,
+          description: 'A log index: events after it',
+          schema: { type: 'integer', minimum: 0 },
+        },
+        {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          description:
+            'Events per page (fewer only at the end of the log, or after 10,000 log entries that are not events)',
+          schema: { type: 'integer', minimum: 1, maximum: 1000 },
+        },
+        { name: 'watch', in: 'query', required: false, schema: { type: 'boolean' } },
+        { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
+      ],
+      responses: {
+        '200': {
+          description:
+            'A page of events, or an event stream (id: = log index). A reader that has not drained for 30 s gets a last `closed` event (id: and data.last_event_id say where to resume) and the connection is closed',
+          content: { ...json(ref('EventsPage')), 'text/event-stream': { schema: { type: 'string' } } },
+        },
+        '400': problem('Invalid query parameter'),
+        '410': problem(
+          'The requested history was compacted into a snapshot (earliest_index says where it starts)',
+        ),
+      },
+    },
+    handle: (ctx) => [
+      route((req, res) => {
+        const query = req.query as Record<string, unknown>;
+        const watch = queryString(query, 'watch');
+        if (watch !== undefined && watch !== 'true' && watch !== 'false')
+          throw new ApiError('invalid_query', 'watch must be true or false');
+        const limit = queryInt(query, 'limit', 100, 1, MAX_LIMIT);
+        if (watch === 'true') {
+          // Resume point: Last-Event-ID (an EventSource reconnecting) wins over ?after=; default: now.
+          const lastEventId = req.headers['last-event-id'];
+          const resume =
+            typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId.trim())
+              ? Number(lastEventId.trim())
+              : undefined;
+          const after =
+            resume ?? queryInt(query, 'after', ctx.node.appliedIndex(), 0, Number.MAX_SAFE_INTEGER);
+          stream(ctx, res, after);
+          return;
+        }
+        const after = queryInt(query, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+        const page = eventPage(ctx.node, after, limit);
+        if ('compacted' in page) throw compacted(page.compacted);
+        res.json({ events: page.events, next_after: page.next, applied_index: ctx.node.appliedIndex() });
+      }),
+    ],
+  },
+];
 
 function stream(ctx: ApiContext, res: Response, after: number): void {
   /** The client has been sent everything up to this log index. */

@@ -1,9 +1,21 @@
 // /api/v1/printers: create, list, one by id, and one printer's jobs (optionally `?status=`).
 
-import type { Router } from 'express';
-import type { ApiContext } from './context.js';
 import { readRoute } from './context.js';
+import {
+  consistencyParam,
+  create,
+  EXAMPLES,
+  idParam,
+  json,
+  list,
+  one,
+  problem,
+  readErrors,
+  ref,
+  statusFilter,
+} from './openapi.js';
 import { notFound, resourceRoutes } from './resource.js';
+import type { ApiRoute } from './route-table.js';
 import { parseId, parseStatusParam, printerInput, queryString } from './validation.js';
 import { createPrinterCommand, getPrinter, listPrinterJobs, listPrinters } from './shop.js';
 
@@ -17,20 +29,37 @@ const printers = {
   command: createPrinterCommand,
 } as const;
 
-export function printerRoutes(router: Router, ctx: ApiContext): void {
-  resourceRoutes(router, ctx, {
+export const printerRoutes: readonly ApiRoute[] = [
+  ...resourceRoutes({
     ...printers,
-    list: () => listPrinters(ctx.node.fsm),
-    get: (id) => getPrinter(ctx.node.fsm, id),
-  });
-  router.get(
-    `${PRINTERS}/:id/print_jobs`,
-    readRoute(ctx, (req) => {
-      const id = parseId(req.params['id'], printers.noun);
-      const raw = queryString(req.query as Record<string, unknown>, 'status');
-      const jobs = listPrinterJobs(ctx.node.fsm, id, raw === undefined ? undefined : parseStatusParam(raw));
-      if (!jobs) throw notFound(printers, id);
-      return jobs;
-    }),
-  );
-}
+    list: (ctx) => listPrinters(ctx.node.fsm),
+    get: (ctx, id) => getPrinter(ctx.node.fsm, id),
+    docs: {
+      create: create('Create a printer', 'PrinterInput', 'Printer', EXAMPLES.printer),
+      list: list('List printers', 'Printer'),
+      one: one('One printer', 'Printer'),
+    },
+  }),
+  {
+    method: 'GET',
+    path: `${PRINTERS}/:id/print_jobs`,
+    doc: {
+      summary: "A printer's print jobs",
+      parameters: [idParam, consistencyParam, statusFilter],
+      responses: {
+        '200': { description: 'OK', content: json({ type: 'array', items: ref('PrintJob') }) },
+        '404': problem('Unknown printer'),
+        ...readErrors,
+      },
+    },
+    handle: (ctx) => [
+      readRoute(ctx, (req) => {
+        const id = parseId(req.params['id'], printers.noun);
+        const raw = queryString(req.query as Record<string, unknown>, 'status');
+        const jobs = listPrinterJobs(ctx.node.fsm, id, raw === undefined ? undefined : parseStatusParam(raw));
+        if (!jobs) throw notFound(printers, id);
+        return jobs;
+      }),
+    ],
+  },
+];

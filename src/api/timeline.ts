@@ -3,10 +3,10 @@
 // started). The console merges the timelines of all members into one history of elections
 // and leader changes; a member that restarts begins a new timeline with a `started` entry.
 
-import type { Router } from 'express';
-import type { ApiContext } from './context.js';
 import { route } from './context.js';
 import type { ShopNode } from './shop.js';
+import { json } from './openapi.js';
+import type { ApiRoute } from './route-table.js';
 
 const KEEP = 200;
 
@@ -61,11 +61,45 @@ export class RoleTimeline {
   }
 }
 
-export function timelineRoutes(router: Router, ctx: ApiContext, timeline: RoleTimeline): void {
-  router.get(
-    '/cluster/timeline',
-    route((_req, res) => {
-      res.json({ id: ctx.node.id, changes: timeline.list() });
-    }),
-  );
-}
+export const timelineRoutes: readonly ApiRoute[] = [
+  {
+    method: 'GET',
+    path: '/cluster/timeline',
+    doc: {
+      summary: "This node's role and leader changes since it started (wall-clock times, newest last)",
+      responses: {
+        '200': {
+          description: 'OK',
+          content: json({
+            type: 'object',
+            required: ['id', 'changes'],
+            properties: {
+              id: { type: 'string' },
+              changes: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['at', 'kind', 'term', 'role', 'leader'],
+                  properties: {
+                    at: { type: 'string', format: 'date-time' },
+                    kind: { type: 'string', enum: ['started', 'role'] },
+                    term: { type: 'integer' },
+                    role: { type: 'string' },
+                    leader: { type: ['string', 'null'] },
+                    previousRole: { type: 'string' },
+                    previousLeader: { type: ['string', 'null'] },
+                  },
+                },
+              },
+            },
+          }),
+        },
+      },
+    },
+    handle: (ctx) => [
+      route((_req, res) => {
+        res.json({ id: ctx.node.id, changes: ctx.timeline.list() });
+      }),
+    ],
+  },
+];
