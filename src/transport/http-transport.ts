@@ -21,60 +21,9 @@ import { FrameReader, STREAM_PATH, STREAM_PROTOCOL, STREAM_PROTOCOL_V1 } from '.
 import type { PeerStats } from './peer-sender.js';
 import { RateLimitedLog } from './rate-limited-log.js';
 import { AckWriter } from './stream-liveness.js';
-import type { MessageHandler, PeerTls, Transport, TransportLogger } from './types.js';
-
-export interface UnauthorizedRequest {
-  readonly remote: string;
-  /** 'secret': missing or wrong credentials (401); 'peer': an unknown sender id (403). */
-  readonly reason: 'secret' | 'peer';
-  readonly from?: string;
-}
-
-export interface HttpTransportOptions {
-  readonly id: NodeId;
-  readonly listen: { readonly host: string; readonly port: number };
-  /** Peer addresses (`host:port`) by id; this node's own id is ignored if present. */
-  readonly peers: ReadonlyMap<NodeId, string>;
-  /** Shared cluster secret; null runs without authentication (development only). */
-  readonly secret: string | null;
-  /** Serve and talk TLS (certificate, key, CA the peers are verified against); default plain TCP. */
-  readonly tls?: PeerTls | null;
-  readonly logger?: TransportLogger;
-  /** Called for every refused request (e.g. to count them in a metric). */
-  readonly onUnauthorized?: (request: UnauthorizedRequest) => void;
-  /** Messages queued per peer before the oldest are dropped (default 4096). */
-  readonly maxQueue?: number;
-  /** Soft size limit of one batch request (default 4 MiB). */
-  readonly maxBatchBytes?: number;
-  /** Largest request body accepted on /raft/messages (default 64 MiB). */
-  readonly maxRequestBytes?: number;
-  /** Largest snapshot accepted (default 1 GiB). */
-  readonly maxSnapshotBytes?: number;
-  /** Size of the pieces a snapshot is streamed in (default 1 MiB). */
-  readonly snapshotChunkBytes?: number;
-  /** First retry delay after a failure (default 10 ms), doubling up to backoffCapMs (default 1000 ms). */
-  readonly backoffBaseMs?: number;
-  readonly backoffCapMs?: number;
-  /** How long a batch request may take before the peer counts as failed (default 5000 ms). */
-  readonly requestTimeoutMs?: number;
-  /** A message stream whose frames stay unacknowledged this long is reopened (default 1000 ms). */
-  readonly silenceMs?: number;
-  /** How long a TCP connect to a peer may take (default 1000 ms). */
-  readonly connectTimeoutMs?: number;
-}
-
-/**
- * The liveness settings for a cluster whose election timeout is `electionTimeoutMs`: a dead
- * stream is noticed within one election timeout, and after a heal the next connect attempt
- * starts within about one more, so that members that can reach each other again elect a
- * leader in a few election timeouts, not after TCP's retransmission back-off (up to 2 min).
- */
-export function livenessTimings(
-  electionTimeoutMs: number,
-): Pick<HttpTransportOptions, 'silenceMs' | 'connectTimeoutMs' | 'backoffCapMs'> {
-  const e = Math.max(100, electionTimeoutMs);
-  return { silenceMs: e, connectTimeoutMs: e, backoffCapMs: Math.min(1000, e / 2) };
-}
+import type { MessageHandler, Transport } from './types.js';
+import { resolveTransportOptions } from './options.js';
+import type { HttpTransportOptions, ResolvedTransportOptions } from './options.js';
 
 class HttpError extends Error {
   constructor(
@@ -101,12 +50,15 @@ export class HttpTransport implements Transport {
   /** The latest incoming stream from each peer: a newer one replaces (closes) the older. */
   private readonly incoming = new Map<NodeId, Duplex>();
 
-  constructor(private readonly options: HttpTransportOptions) {
+  private readonly options: ResolvedTransportOptions;
+
+  constructor(options: HttpTransportOptions) {
+    this.options = resolveTransportOptions(options);
     this.id = options.id;
     this.log = new RateLimitedLog(options.logger);
     this.expectedAuth = options.secret === null ? null : sha256(`Bearer ${options.secret}`);
     for (const [id, address] of options.peers) this.setPeer(id, address);
-    const tls = options.tls ?? null;
+    const tls = this.options.tls;
     this.server =
       tls === null
         ? createServer((req, res) => void this.handle(req, res))
@@ -179,15 +131,15 @@ export class HttpTransport implements Transport {
         peer: id,
         address,
         authorization: this.options.secret === null ? null : `Bearer ${this.options.secret}`,
-        maxQueue: this.options.maxQueue ?? 4096,
-        maxBatchBytes: this.options.maxBatchBytes ?? 4 * 1024 * 1024,
-        snapshotChunkBytes: this.options.snapshotChunkBytes ?? 1024 * 1024,
-        backoffBaseMs: this.options.backoffBaseMs ?? 10,
-        backoffCapMs: this.options.backoffCapMs ?? 1000,
-        requestTimeoutMs: this.options.requestTimeoutMs ?? 5000,
-        silenceMs: this.options.silenceMs ?? 1000,
-        connectTimeoutMs: this.options.connectTimeoutMs ?? 1000,
-        tlsCa: this.options.tls ? (this.options.tls.ca ?? this.options.tls.cert) : null,
+        maxQueue: this.options.maxQueue,
+        maxBatchBytes: this.options.maxBatchBytes,
+        snapshotChunkBytes: this.options.snapshotChunkBytes,
+        backoffBaseMs: this.options.backoffBaseMs,
+        backoffCapMs: this.options.backoffCapMs,
+        requestTimeoutMs: this.options.requestTimeoutMs,
+        silenceMs: this.options.silenceMs,
+        connectTimeoutMs: this.options.connectTimeoutMs,
+        tlsCa: this.options.tlsCa,
         log: this.log,
       }),
     );
@@ -280,9 +232,8 @@ export class HttpTransport implements Transport {
     // The sender opened a new stream: the old one is dead to it (silent or replaced).
     this.incoming.get(from)?.destroy();
     this.incoming.set(from, socket);
-    const acks =
-      protocol === STREAM_PROTOCOL ? new AckWriter(socket, (this.options.silenceMs ?? 1000) / 4) : null;
-    const reader = new FrameReader(this.options.maxRequestBytes ?? 64 * 1024 * 1024);
+    const acks = protocol === STREAM_PROTOCOL ? new AckWriter(socket, this.options.silenceMs / 4) : null;
+    const reader = new FrameReader(this.options.maxRequestBytes);
     const onData = (chunk: Buffer): void => {
       try {
         let frames = 0;
@@ -361,7 +312,7 @@ export class HttpTransport implements Transport {
 
   /** Reassembles a streamed snapshot: u32 header length | header | data. */
   private async readSnapshot(req: IncomingMessage): Promise<Message> {
-    const limit = this.options.maxSnapshotBytes ?? 1024 * 1024 * 1024;
+    const limit = this.options.maxSnapshotBytes;
     let head: Buffer = Buffer.alloc(0);
     let header: ReturnType<typeof decodeSnapshotHeader> | null = null;
     let data = new Uint8Array(0);

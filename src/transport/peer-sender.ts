@@ -16,27 +16,28 @@ import { Client } from 'undici';
 import type { InstallSnapshot, Message, NodeId } from '../raft/messages.js';
 import { beginBatch, encodeSnapshotHeader, endBatch, writeMessage, Writer } from './codec.js';
 import { frame, openStream, StreamRefusedError } from './message-stream.js';
+import type { ResolvedTransportOptions } from './options.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
 import { AckWatch } from './stream-liveness.js';
 
-export interface PeerSenderOptions {
+/** The transport's resolved settings (src/transport/options.ts) a sender uses, and who it sends for and to. */
+export interface PeerSenderOptions extends Pick<
+  ResolvedTransportOptions,
+  | 'maxQueue'
+  | 'maxBatchBytes'
+  | 'snapshotChunkBytes'
+  | 'backoffBaseMs'
+  | 'backoffCapMs'
+  | 'requestTimeoutMs'
+  | 'silenceMs'
+  | 'connectTimeoutMs'
+  | 'tlsCa'
+> {
   readonly self: NodeId;
   readonly peer: NodeId;
   readonly address: string;
   /** The Authorization header value, or null when the cluster runs without a secret. */
   readonly authorization: string | null;
-  readonly maxQueue: number;
-  readonly maxBatchBytes: number;
-  readonly snapshotChunkBytes: number;
-  readonly backoffBaseMs: number;
-  readonly backoffCapMs: number;
-  readonly requestTimeoutMs: number;
-  /** Unacknowledged frames older than this mean the stream is dead (about one election timeout). */
-  readonly silenceMs: number;
-  /** How long a TCP connect to the peer may take before the attempt counts as failed. */
-  readonly connectTimeoutMs: number;
-  /** Talk TLS to the peer, verifying it against this CA (PEM); null: plain TCP. */
-  readonly tlsCa: string | Buffer | null;
   readonly log: RateLimitedLog;
 }
 
@@ -44,13 +45,16 @@ export interface PeerStats {
   readonly address: string;
   /** Messages waiting in the queue. */
   readonly queued: number;
-  /** Messages the peer acknowledged receiving. */
+  /**
+   * Messages handed to the peer: written to its message stream's socket (a write, not an
+   * acknowledgement: a frame the peer never read still counts), or a snapshot it answered 2xx.
+   */
   readonly sent: number;
   /** Messages dropped because the queue was full (or a newer snapshot replaced a pending one). */
   readonly dropped: number;
-  /** Messages lost with a failed request. */
+  /** Messages given up on: taken from the queue while no stream could be opened, or a snapshot whose POST failed. */
   readonly failed: number;
-  /** Consecutive failed batch requests (0 when the peer is healthy). */
+  /** Consecutive failures of the message lane, to connect or to drain (0 when the peer is healthy). */
   readonly consecutiveFailures: number;
 }
 
