@@ -23,6 +23,7 @@ import type {
 import type { RaftStorage } from '../storage/index.js';
 import type { Transport } from '../transport/index.js';
 import type { Metrics } from '../metrics/index.js';
+import { Coalescer } from '../util/index.js';
 import type { Clock } from './clock.js';
 import { NoLeaderError, NodeStoppedError, ProposalLostError, TimeoutError } from './errors.js';
 import { coreConfig, resolveNodeOptions } from './options.js';
@@ -90,13 +91,13 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   private stopped = false;
   private stopping: Promise<void> | null = null;
   private fatal: Error | null = null;
-  private wake: (() => void) | null = null;
+  /** The Ready loop: one step (a task, or a Ready) at a time, while there is work. */
+  private readonly loop: Coalescer;
   private readonly tasks: Task[] = [];
   /** Tick intervals elapsed since `clockOrigin` that the core has been told about. */
   private ticksDone = 0;
   private readonly clockOrigin: number;
   private cancelTicker: (() => void) | null = null;
-  private loopDone: Promise<void> = Promise.resolve();
 
   protected constructor(options: ResolvedNodeOptions<C, R, S>, core: RaftCore, fsm: S, saved: HardState) {
     this.id = options.id;
@@ -128,6 +129,14 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     });
     this.confChanges = new ProposalTracker<void>(options.proposalTimeoutMs);
     // Each life has its own read-context nonce (see options.ts).
+    this.loop = new Coalescer({
+      hasWork: () => !this.stopped && (this.tasks.length > 0 || this.core.hasReady()),
+      step: () => this.loopStep(),
+      // A failed step stops the node (fail), so there is never a next step to back off from.
+      onFailure: (error) => this.fail(error),
+      backoffMs: () => 0,
+      timer: (ms, fire) => this.clock.after(ms, fire),
+    });
     this.reads = new ReadTracker(
       `${options.id}.${options.random.readNonce.toString(36)}`,
       options.readTimeoutMs,
@@ -174,7 +183,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     );
     await resolved.transport.start((message) => node.receive(message));
     node.scheduleTick();
-    node.loopDone = node.run();
+    node.kick();
     return node;
   }
 
@@ -413,8 +422,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   private async shutdown(): Promise<void> {
     this.stopped = true; // may already be set by a fatal loop error; resources are still open then
     this.stopTicking();
-    this.kick();
-    await this.loopDone;
+    await this.loop.stop();
     const error = new NodeStoppedError();
     this.proposals.failAll(error);
     this.confChanges.failAll(error);
@@ -480,32 +488,17 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.kick();
   }
 
+  /** There may be a Ready or a task: the loop takes it (never inside the caller's stack). */
   private kick(): void {
-    const wake = this.wake;
-    if (wake) {
-      this.wake = null;
-      wake();
-    }
+    this.loop.poke();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const task = this.tasks.shift();
-        if (task) {
-          await task.run();
-          continue;
-        }
-        if (!this.core.hasReady()) {
-          await new Promise<void>((resolve) => (this.wake = resolve));
-          continue;
-        }
-        this.reads.seal();
-        await this.handleReady(this.core.ready());
-      } catch (error) {
-        this.fail(error);
-      }
-    }
+  /** One turn of the loop: a queued task first (it may change the core), else the next Ready. */
+  private async loopStep(): Promise<void> {
+    const task = this.tasks.shift();
+    if (task) return task.run();
+    this.reads.seal();
+    await this.handleReady(this.core.ready());
   }
 
   /** Storage failed or an invariant broke: stop serving rather than risk safety. */
@@ -519,7 +512,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.proposals.failAll(stop);
     this.confChanges.failAll(stop);
     this.reads.failAll(stop);
-    this.kick();
+    void this.loop.stop();
   }
 
   /** Step 1's rule (src/raft/ready.ts); protected so the simulation can run a driver that breaks it. */
