@@ -12,6 +12,7 @@ import { CATCH_UP_ENTRIES } from '../membership/index.js';
 import { planMembershipStep, refuseJoin } from './membership-plan.js';
 import type { MembershipStep } from './membership-plan.js';
 import type { KubeNode } from './node-port.js';
+import { Coalescer } from '../util/index.js';
 import { DEFAULT_BACKOFF, backoffDelay, sleep, withDeadline } from './retry.js';
 import type { BackoffOptions } from './retry.js';
 
@@ -36,8 +37,9 @@ export interface MembershipReconcilerOptions {
 export class MembershipReconciler {
   private replicas: number | null = null;
   private active: AbortController | null = null;
-  private running: Promise<void> | null = null;
+  /** A reconcile pass is wanted (a poll tick, a watch event, activation, or a failed pass). */
   private dirty = false;
+  private readonly worker: Coalescer;
   /** Re-read spec.replicas on the next pass (poll tick, or after an error). */
   private refresh = false;
   /** Counts watch events, so a slower GET never overwrites what the watch saw. */
@@ -48,7 +50,20 @@ export class MembershipReconciler {
   /** Last step taken or waited on, for logs and tests. */
   lastStep: MembershipStep = { kind: 'idle' };
 
-  constructor(private readonly options: MembershipReconcilerOptions) {}
+  constructor(private readonly options: MembershipReconcilerOptions) {
+    const backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.worker = new Coalescer({
+      hasWork: () => this.dirty && this.active !== null,
+      step: () => this.pass(),
+      backoffMs: (failures) => backoffDelay(backoff, failures),
+      onFailure: (error) => {
+        this.options.logger?.warn({ err: error }, 'k8s: membership reconcile failed');
+        // Look again after the backoff, re-reading spec.replicas.
+        this.refresh = true;
+        this.dirty = true;
+      },
+    });
+  }
 
   start(): void {
     this.offRole = this.options.node.on('role', (change) => {
@@ -62,7 +77,7 @@ export class MembershipReconciler {
     this.stopped = true;
     this.offRole?.();
     this.deactivate();
-    while (this.running) await this.running;
+    await this.worker.stop();
   }
 
   /**
@@ -74,8 +89,8 @@ export class MembershipReconciler {
   }
 
   /** Resolves when no reconcile pass is running (tests). */
-  async settled(): Promise<void> {
-    while (this.running) await this.running;
+  settled(): Promise<void> {
+    return this.worker.idle();
   }
 
   private activate(): void {
@@ -97,6 +112,8 @@ export class MembershipReconciler {
     this.replicas = null;
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = null;
+    // A backoff under way ends: the pass after it finds this member no longer leading.
+    this.worker.resetBackoff();
   }
 
   private schedule(ms: number): void {
@@ -111,42 +128,26 @@ export class MembershipReconciler {
   private trigger(refresh: boolean): void {
     this.dirty = true;
     this.refresh ||= refresh;
-    if (this.running || !this.active) return;
-    this.running = this.run().finally(() => {
-      this.running = null;
-      if (this.dirty) this.trigger(false);
-    });
+    this.worker.poke();
   }
 
-  private async run(): Promise<void> {
-    let failures = 0;
-    while (this.dirty && this.active) {
-      this.dirty = false;
-      const signal = this.active.signal;
-      let next = this.options.pollMs ?? 5_000;
-      try {
-        if (this.refresh || this.replicas === null) {
-          this.refresh = false;
-          const seen = this.watchEvents;
-          const replicas = await this.readReplicas();
-          // A watch event that arrived while the GET was in flight is newer than its answer.
-          if (this.watchEvents === seen || this.replicas === null) this.replicas = replicas;
-        }
-        const step = await this.applyOnce(this.replicas);
-        failures = 0;
-        // After a change (or while waiting), look again soon; the pause also keeps a node whose
-        // status lags behind its own changes from being flooded with the same proposal.
-        if (step.kind !== 'idle') next = this.options.waitMs ?? 500;
-      } catch (error) {
-        failures += 1;
-        this.options.logger?.warn({ err: error }, 'k8s: membership reconcile failed');
-        await sleep(backoffDelay(this.options.backoff ?? DEFAULT_BACKOFF, failures), signal);
-        this.refresh = true;
-        this.dirty = true;
-        continue;
-      }
-      if (!signal.aborted) this.schedule(next);
+  /** One reconcile pass: spec.replicas (re-read when asked), one planned step, the next look scheduled. */
+  private async pass(): Promise<void> {
+    this.dirty = false;
+    const signal = this.active!.signal;
+    let next = this.options.pollMs ?? 5_000;
+    if (this.refresh || this.replicas === null) {
+      this.refresh = false;
+      const seen = this.watchEvents;
+      const replicas = await this.readReplicas();
+      // A watch event that arrived while the GET was in flight is newer than its answer.
+      if (this.watchEvents === seen || this.replicas === null) this.replicas = replicas;
     }
+    const step = await this.applyOnce(this.replicas);
+    // After a change (or while waiting), look again soon; the pause also keeps a node whose
+    // status lags behind its own changes from being flooded with the same proposal.
+    if (step.kind !== 'idle') next = this.options.waitMs ?? 500;
+    if (!signal.aborted) this.schedule(next);
   }
 
   private async readReplicas(): Promise<number> {

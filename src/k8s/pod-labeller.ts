@@ -10,7 +10,8 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ROLE_LABEL, TERM_LABEL, httpStatus, roleLabel } from './labels.js';
 import type { RoleLabel } from './labels.js';
-import { DEFAULT_BACKOFF, backoffDelay, sleep, withDeadline } from './retry.js';
+import { Coalescer } from '../util/index.js';
+import { DEFAULT_BACKOFF, backoffDelay, withDeadline } from './retry.js';
 import type { BackoffOptions } from './retry.js';
 
 export interface PodLabellerOptions {
@@ -41,49 +42,48 @@ export class PodLabeller {
   private applied: Wanted | null = null;
   /** Leader term whose stale-leader sweep has completed. */
   private sweptTerm = -1;
-  private running: Promise<void> | null = null;
+  /** Conflicts in a row: the first few are looked at again at once, later ones back off. */
+  private conflicts = 0;
+  /** What the step under way tries, for the failure's log line. */
+  private attempt = '';
   private stopped = false;
-  private readonly abort = new AbortController();
-  private readonly backoff: BackoffOptions;
+  private readonly worker: Coalescer;
   private readonly timeoutMs: number;
 
   constructor(private readonly options: PodLabellerOptions) {
-    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    const backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.timeoutMs = options.requestTimeoutMs ?? 5_000;
+    this.worker = new Coalescer({
+      hasWork: () => this.pending(),
+      step: () => this.step(),
+      backoffMs: (failures) => backoffDelay(backoff, failures),
+      onFailure: (error) => this.failed(error, this.attempt),
+    });
   }
 
   /** Wants this pod labelled for `role` in `term`; returns at once, the patch happens in the background. */
   set(role: string, term: number): void {
     if (this.stopped) return;
     this.wanted = { role: roleLabel(role), term };
-    this.kick();
+    this.worker.poke();
   }
 
   /** Resolves once nothing is pending (or after stop); for tests and orderly shutdown. */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
+  idle(): Promise<void> {
+    return this.worker.idle();
   }
 
   /** Stops retrying, then makes one last attempt to label this pod follower. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.abort.abort();
-    await this.idle();
+    await this.worker.stop();
     if (this.applied?.role === 'follower') return;
     try {
       await this.patchOwn({ role: 'follower', term: this.wanted?.term ?? this.applied?.term ?? 0 });
     } catch (error) {
       this.failed(error, 'final follower label');
     }
-  }
-
-  private kick(): void {
-    if (this.running || this.stopped || !this.pending()) return;
-    this.running = this.loop().finally(() => {
-      this.running = null;
-      this.kick();
-    });
   }
 
   private pending(): boolean {
@@ -93,28 +93,24 @@ export class PodLabeller {
     return want.role === 'leader' && this.sweptTerm < want.term;
   }
 
-  private async loop(): Promise<void> {
-    let attempt = 0;
-    let conflicts = 0;
-    while (!this.stopped && this.pending()) {
-      const want = this.wanted!;
-      try {
-        if (!same(want, this.applied)) {
-          await this.patchOwn(want);
-          this.applied = want;
-        } else {
-          await this.demoteStaleLeaders(want.term);
-          this.sweptTerm = Math.max(this.sweptTerm, want.term);
-        }
-        attempt = 0;
-        conflicts = 0;
-      } catch (error) {
-        // Someone changed a pod under us: look again at once, a few times, before backing off.
-        if (error instanceof ConflictError && ++conflicts <= 3) continue;
-        attempt += 1;
-        this.failed(error, same(want, this.applied) ? 'stale leader sweep' : `label ${want.role}`);
-        await sleep(backoffDelay(this.backoff, attempt), this.abort.signal);
+  /** Labels this pod as wanted, or (a leader, labelled) sweeps stale leader labels once per term. */
+  private async step(): Promise<void> {
+    const want = this.wanted!;
+    try {
+      if (!same(want, this.applied)) {
+        this.attempt = `label ${want.role}`;
+        await this.patchOwn(want);
+        this.applied = want;
+      } else {
+        this.attempt = 'stale leader sweep';
+        await this.demoteStaleLeaders(want.term);
+        this.sweptTerm = Math.max(this.sweptTerm, want.term);
       }
+      this.conflicts = 0;
+    } catch (error) {
+      // Someone changed a pod under us: look again at once, a few times, before backing off.
+      if (error instanceof ConflictError && ++this.conflicts <= 3) return;
+      throw error;
     }
   }
 
