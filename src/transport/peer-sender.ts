@@ -11,9 +11,9 @@
 
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'undici';
 import type { InstallSnapshot, Message, NodeId } from '../raft/messages.js';
+import { Coalescer } from '../util/index.js';
 import { beginBatch, encodeSnapshotHeader, endBatch, writeMessage, Writer } from './codec.js';
 import { frame, openStream, StreamRefusedError } from './message-stream.js';
 import type { ResolvedTransportOptions } from './options.js';
@@ -65,16 +65,12 @@ function originOf(address: string, tls: boolean): string {
   return /^https?:\/\//.test(address) ? address : `${tls ? 'https' : 'http'}://${address}`;
 }
 
-interface Lane {
-  running: boolean;
-  failures: number;
-}
-
 export class PeerSender {
   private queue: Message[] = [];
   private pendingSnapshot: InstallSnapshot | null = null;
-  private readonly messages: Lane = { running: false, failures: 0 };
-  private readonly snapshots: Lane = { running: false, failures: 0 };
+  /** The two lanes' workers: one step is one batch, or one snapshot; a failed step backs off. */
+  private readonly messages: Coalescer;
+  private readonly snapshots: Coalescer;
   /** The open message stream, if any, and the watch on its acks. */
   private stream: Socket | null = null;
   private watch: AckWatch | null = null;
@@ -94,6 +90,20 @@ export class PeerSender {
     this.snapshotClient = this.connect(options.address);
     this.headers = { 'content-type': 'application/octet-stream', [FROM_HEADER]: options.self };
     if (options.authorization !== null) this.headers['authorization'] = options.authorization;
+    const lane = {
+      backoffMs: (failures: number) => this.backoffMs(failures),
+      onRecovery: () => this.recovered(),
+    };
+    this.messages = new Coalescer({
+      ...lane,
+      hasWork: () => !this.stopped && this.queue.length > 0,
+      step: () => this.sendBatch(),
+    });
+    this.snapshots = new Coalescer({
+      ...lane,
+      hasWork: () => !this.stopped && this.pendingSnapshot !== null,
+      step: () => this.sendSnapshot(),
+    });
   }
 
   enqueue(message: Message): void {
@@ -118,11 +128,10 @@ export class PeerSender {
     }
   }
 
-  /** Starts idle sender loops that have work; call after enqueueing. */
+  /** Starts idle lanes that have work; call after enqueueing. */
   kick(): void {
-    if (this.stopped) return;
-    if (!this.messages.running && this.queue.length > 0) void this.messageLoop();
-    if (!this.snapshots.running && this.pendingSnapshot) void this.snapshotLoop();
+    this.messages.poke();
+    this.snapshots.poke();
   }
 
   setAddress(address: string): void {
@@ -131,8 +140,8 @@ export class PeerSender {
     if (this.stream) this.dropStream(this.stream, null);
     const old = this.snapshotClient;
     this.snapshotClient = this.connect(address);
-    this.messages.failures = 0;
-    this.snapshots.failures = 0;
+    this.messages.resetBackoff();
+    this.snapshots.resetBackoff();
     void old.destroy().catch(() => undefined);
   }
 
@@ -152,6 +161,9 @@ export class PeerSender {
     this.queue = [];
     this.pendingSnapshot = null;
     this.abort.abort();
+    // The lanes end after the step under way (which the abort and the dropped stream cut short).
+    void this.messages.stop();
+    void this.snapshots.stop();
     if (this.stream) this.dropStream(this.stream, null);
     await this.snapshotClient.destroy().catch(() => undefined);
   }
@@ -169,34 +181,25 @@ export class PeerSender {
   }
 
   /**
-   * Drains the queue into frames on the message stream. In the common case nothing is
-   * awaited: a batch is one socket write, and the loop ends when the queue is empty.
+   * One batch of the queue as a frame on the message stream. In the common case nothing is
+   * awaited: a batch is one socket write. Throws (the lane backs off) when the peer cannot
+   * be reached or stops reading.
    */
-  private async messageLoop(): Promise<void> {
-    const lane = this.messages;
-    lane.running = true;
-    try {
-      while (!this.stopped && this.queue.length > 0) {
-        const stream = this.stream ?? (await this.connectStream());
-        const { body, count } = this.takeBatch();
-        if (stream === null) {
-          // Whatever was queued during a failed connect is stale by the end of the backoff.
-          this.failed += count;
-          await this.settle(lane, false);
-          continue;
-        }
-        const flushed = stream.write(frame(body));
-        this.watch?.wrote();
-        this.sent += count;
-        if (!flushed && !(await this.drained(stream))) {
-          this.dropStream(stream, new Error('the peer stopped reading'));
-          await this.settle(lane, false);
-          continue;
-        }
-        await this.settle(lane, true);
-      }
-    } finally {
-      lane.running = false;
+  private async sendBatch(): Promise<void> {
+    const stream = this.stream ?? (await this.connectStream());
+    const { body, count } = this.takeBatch();
+    if (stream === null) {
+      // Whatever was queued during a failed connect is stale by the end of the backoff.
+      this.failed += count;
+      throw new Error(`peer ${this.options.peer} unreachable`);
+    }
+    const flushed = stream.write(frame(body));
+    this.watch?.wrote();
+    this.sent += count;
+    if (!flushed && !(await this.drained(stream))) {
+      const error = new Error('the peer stopped reading');
+      this.dropStream(stream, error);
+      throw error;
     }
   }
 
@@ -279,38 +282,23 @@ export class PeerSender {
     });
   }
 
-  private async snapshotLoop(): Promise<void> {
-    const lane = this.snapshots;
-    lane.running = true;
-    try {
-      while (!this.stopped && this.pendingSnapshot) {
-        const m = this.pendingSnapshot;
-        this.pendingSnapshot = null;
-        await this.settle(lane, await this.streamSnapshot(m));
-      }
-    } finally {
-      lane.running = false;
-    }
+  /** The newest pending snapshot, streamed; throws (the lane backs off) when it did not arrive. */
+  private async sendSnapshot(): Promise<void> {
+    const m = this.pendingSnapshot!;
+    this.pendingSnapshot = null;
+    if (!(await this.streamSnapshot(m))) throw new Error(`snapshot to ${this.options.peer} not delivered`);
   }
 
-  /** Resets a lane's backoff after a success, or waits it out after a failure. */
-  private async settle(lane: Lane, ok: boolean): Promise<void> {
-    if (ok) {
-      if (lane.failures > 0) this.options.log.reset(`unreachable:${this.options.peer}`);
-      lane.failures = 0;
-      return;
-    }
-    if (this.stopped) return;
-    lane.failures++;
+  /** The wait after a lane's n-th failure in a row. */
+  private backoffMs(failures: number): number {
     const { backoffBaseMs, backoffCapMs } = this.options;
-    const ceiling = Math.min(backoffCapMs, backoffBaseMs * 2 ** Math.min(lane.failures - 1, 20));
+    const ceiling = Math.min(backoffCapMs, backoffBaseMs * 2 ** Math.min(failures - 1, 20));
     // "Equal jitter": at least half the ceiling, so a flapping peer is not hammered.
-    const ms = ceiling / 2 + Math.random() * (ceiling / 2);
-    try {
-      await sleep(ms, undefined, { signal: this.abort.signal });
-    } catch {
-      // stopped
-    }
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+
+  private recovered(): void {
+    this.options.log.reset(`unreachable:${this.options.peer}`);
   }
 
   /** Encodes as many queued messages as fit in one batch, and takes them off the queue. */
