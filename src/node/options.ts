@@ -88,13 +88,10 @@ export const DEFAULT_NODE_TUNING = {
 type Listeners = NonNullable<NodeOptions<unknown, unknown>['listeners']>;
 
 /** NodeOptions with every default filled in and every value checked: what the driver runs with. */
-export interface ResolvedNodeOptions<C, R, S extends StateMachine<C, R>> {
-  readonly id: NodeId;
-  readonly initialVoters: readonly NodeId[];
-  readonly storage: RaftStorage;
-  readonly transport: Transport;
-  readonly stateMachine: () => S;
-  readonly codec: CommandCodec<C>;
+export interface ResolvedNodeOptions<C, R, S extends StateMachine<C, R>> extends Pick<
+  NodeOptions<C, R, S>,
+  'id' | 'initialVoters' | 'storage' | 'transport' | 'stateMachine' | 'codec'
+> {
   readonly describe: (command: C) => { type: string; payload: unknown };
   /** null: every command counts as a change. */
   readonly changed: ((result: R) => boolean) | null;

@@ -64,6 +64,19 @@ function worker(overrides: Partial<CoalescerOptions> & Pick<CoalescerOptions, 's
   };
 }
 
+/** A worker that always has work and whose every step fails; `steps()` counts its steps. */
+function alwaysFailing(): { w: ReturnType<typeof worker>; steps: () => number } {
+  let steps = 0;
+  const w = worker({
+    hasWork: () => true,
+    step: async () => {
+      steps++;
+      throw new Error('down');
+    },
+  });
+  return { w, steps: () => steps };
+}
+
 test('a poke never runs the step inside the caller; it starts on the next microtask', async (t) => {
   let work = 1;
   let steps = 0;
@@ -195,14 +208,7 @@ test('after a backoff with nothing left to do the run ends, and the failure coun
 });
 
 test('resetBackoff ends a wait at once and the next failure waits the shortest backoff', async (t) => {
-  let steps = 0;
-  const w = worker({
-    hasWork: () => true,
-    step: async () => {
-      steps++;
-      throw new Error('down');
-    },
-  });
+  const { w, steps } = alwaysFailing();
   w.coalescer.poke();
   await settle();
   w.clock.fireAll();
@@ -210,20 +216,13 @@ test('resetBackoff ends a wait at once and the next failure waits the shortest b
   t.is(w.coalescer.failures, 2);
   w.coalescer.resetBackoff();
   await settle();
-  t.is(steps, 3);
+  t.is(steps(), 3);
   t.is(w.clock.pending().at(-1)!.ms, 100);
   await w.coalescer.stop();
 });
 
 test('stop ends a backoff wait, waits for the step under way, and later pokes do nothing', async (t) => {
-  let steps = 0;
-  const w = worker({
-    hasWork: () => true,
-    step: async () => {
-      steps++;
-      throw new Error('down');
-    },
-  });
+  const { w, steps } = alwaysFailing();
   w.coalescer.poke();
   await settle();
   t.is(w.clock.pending().length, 1);
@@ -231,7 +230,7 @@ test('stop ends a backoff wait, waits for the step under way, and later pokes do
   t.is(w.clock.pending().length, 0);
   w.coalescer.poke();
   await settle();
-  t.is(steps, 1);
+  t.is(steps(), 1);
 });
 
 test('stop during a step lets it finish and runs no other', async (t) => {
