@@ -42,3 +42,13 @@ export function coreView(core: RaftCore): CoreView {
     leadTransferee: s.leadTransferee ?? null,
   };
 }
+
+/** The voter (other than `self`) whose log matches the leader's furthest: where to hand leadership. */
+export function bestTransferTarget(view: CoreView, self: NodeId): NodeId | null {
+  let best: { id: NodeId; match: LogIndex } | null = null;
+  for (const p of view.progress) {
+    if (p.id === self || !view.config.voters.includes(p.id)) continue;
+    if (!best || p.match > best.match) best = { id: p.id, match: p.match };
+  }
+  return best?.id ?? null;
+}

@@ -1,12 +1,12 @@
-// RaftNode: the driver around the pure RaftCore. One serialized async loop takes each Ready
-// and carries out the Ready contract (the `Ready` type in src/raft/messages.ts): persist when
-// mustSync says so, send, restore/apply (settling proposal promises by index AND term), serve
-// read states, advance. Proposals arriving during a save land in the next Ready. Time comes
-// from an injected Clock: one timer ticks the core for every tick interval that elapsed, and
-// proposal/read deadlines are checked on each tick. The simulation runs this very class.
+// RaftNode: the driver around the pure RaftCore. One serialized loop (a Coalescer) takes each
+// Ready through the Ready contract (the `Ready` type in src/raft/messages.ts; handleReady
+// below is its numbered steps). Proposals arriving during a save land in the next Ready. Time
+// comes from an injected Clock (Ticker); the simulation runs this very class. Concerns of
+// their own live beside it: options.ts (defaults), applier.ts (step 3), snapshot-scheduler.ts,
+// event-log.ts, peer-directory.ts, node-status.ts, node-metrics.ts, proposals.ts, reads.ts.
 
 import type { Logger } from 'pino';
-import { InvariantError, NotLeaderError, ProposalDroppedError, invariant, mustSync } from '../raft/index.js';
+import { InvariantError, NotLeaderError, ProposalDroppedError, mustSync } from '../raft/index.js';
 import type {
   ConfChange,
   Entry,
@@ -31,16 +31,15 @@ import type { NodeOptions, ResolvedNodeOptions } from './options.js';
 import { ProposalTracker } from './proposals.js';
 import { ReadTracker } from './reads.js';
 import { Listeners } from './listeners.js';
-import { coreView } from './core-view.js';
-import type {
-  CommandCodec,
-  DecodedEvent,
-  EventsPage,
-  NodeEvents,
-  NodeStatus,
-  RoleChange,
-  StateMachine,
-} from './types.js';
+import { bestTransferTarget, coreView } from './core-view.js';
+import { Applier } from './applier.js';
+import { EventLog } from './event-log.js';
+import { PeerDirectory } from './peer-directory.js';
+import { SnapshotScheduler } from './snapshot-scheduler.js';
+import { Ticker } from './ticker.js';
+import { NodeMetrics } from './node-metrics.js';
+import { LastContact, nodeStatus } from './node-status.js';
+import type { CommandCodec, EventsPage, NodeEvents, NodeStatus, RoleChange, StateMachine } from './types.js';
 
 /** Work that must run between two Readies (e.g. compaction), or be cancelled on stop. */
 interface Task {
@@ -54,33 +53,26 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   readonly fsm: S;
   readonly logger: Logger;
   readonly metrics: Metrics | null;
+  private readonly gauges: NodeMetrics;
   readonly tickMs: number;
 
   private readonly core: RaftCore;
-  private readonly options: ResolvedNodeOptions<C, R, S>;
   private readonly clock: Clock;
   private readonly storage: RaftStorage;
   private readonly transport: Transport;
   private readonly codec: CommandCodec<C>;
-  private readonly describe: (command: C) => { type: string; payload: unknown };
-  private readonly changed: ((result: R) => boolean) | null;
-  /** Applied commands that changed nothing (NodeOptions.changed), above the snapshot: no events. */
-  private readonly unchanged = new Set<LogIndex>();
-  private readonly apiAddresses: Map<NodeId, string>;
+  private readonly peers: PeerDirectory;
+  private readonly eventLog: EventLog<C>;
+  private readonly snapshots: SnapshotScheduler;
+  private readonly ticker: Ticker;
+  private readonly applier: Applier<C, R>;
   private readonly proposals: ProposalTracker<R>;
   private readonly confChanges: ProposalTracker<void>;
   private readonly reads: ReadTracker;
   private readonly listeners = new Listeners<NodeEvents>();
-  /** When a message from each peer last arrived (clock ms): status()'s last contact. */
-  private readonly heard = new Map<NodeId, number>();
+  private readonly lastContact = new LastContact();
   private readonly electionMs: number;
 
-  private applied: LogIndex = 0;
-  private snapshotMeta: SnapshotMeta | null = null;
-  /** Settles (never rejects) when the snapshot in flight is stored or abandoned (see snapshotNow). */
-  private snapshotting: Promise<void> | null = null;
-  /** Extra applied entries before the first automatic snapshot (see the constructor). */
-  private snapshotDelay: number;
   private role: Role = 'follower';
   private leader: NodeId | null = null;
   private term: Term = 0;
@@ -94,41 +86,41 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   /** The Ready loop: one step (a task, or a Ready) at a time, while there is work. */
   private readonly loop: Coalescer;
   private readonly tasks: Task[] = [];
-  /** Tick intervals elapsed since `clockOrigin` that the core has been told about. */
-  private ticksDone = 0;
-  private readonly clockOrigin: number;
-  private cancelTicker: (() => void) | null = null;
 
   protected constructor(options: ResolvedNodeOptions<C, R, S>, core: RaftCore, fsm: S, saved: HardState) {
     this.id = options.id;
     this.core = core;
-    this.options = options;
     this.clock = options.clock;
     this.fsm = fsm;
     this.saved = saved;
     this.storage = options.storage;
     this.transport = options.transport;
     this.codec = options.codec;
-    this.describe = options.describe;
-    this.changed = options.changed;
-    this.apiAddresses = new Map(options.apiAddresses);
     this.logger = options.logger;
     this.metrics = options.metrics;
+    this.gauges = new NodeMetrics(options.metrics);
     this.tickMs = options.tickMs;
     this.electionMs = options.tickMs * options.electionTicks;
-    this.clockOrigin = this.clock.now();
-    // The ones after the first automatic snapshot keep its phase (see options.ts).
-    this.snapshotDelay = options.random.snapshotDelay;
-    const metrics = this.metrics;
-    this.proposals = new ProposalTracker<R>(options.proposalTimeoutMs, {
-      onSettled: (seconds, outcome) => {
-        if (!metrics) return;
-        metrics.proposals.inc({ result: outcome });
-        if (outcome === 'ok') metrics.proposalSeconds.observe(seconds);
-      },
+    this.peers = new PeerDirectory(options.id, options.transport, options.apiAddresses);
+    this.snapshots = new SnapshotScheduler({
+      id: options.id,
+      fsm,
+      core,
+      storage: options.storage,
+      clock: options.clock,
+      logger: options.logger,
+      metrics: options.metrics,
+      every: options.snapshotEvery,
+      firstDelay: options.random.snapshotDelay,
+      applied: () => this.applied,
+      stopped: () => this.stopped,
+      inLoop: (fn) => this.inLoop(fn),
+      fail: (error) => this.fail(error),
     });
-    this.confChanges = new ProposalTracker<void>(options.proposalTimeoutMs);
-    // Each life has its own read-context nonce (see options.ts).
+    this.eventLog = new EventLog(core, options.codec, options.describe, () => this.snapshots.latestIndex());
+    this.ticker = new Ticker(this.clock, options.tickMs, options.electionTicks + 1, (count, now) =>
+      this.onTicks(count, now),
+    );
     this.loop = new Coalescer({
       hasWork: () => !this.stopped && (this.tasks.length > 0 || this.core.hasReady()),
       step: () => this.loopStep(),
@@ -137,10 +129,26 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       backoffMs: () => 0,
       timer: (ms, fire) => this.clock.after(ms, fire),
     });
+    this.proposals = new ProposalTracker<R>(options.proposalTimeoutMs, {
+      onSettled: (seconds, outcome) => this.gauges.proposalSettled(seconds, outcome),
+    });
+    this.confChanges = new ProposalTracker<void>(options.proposalTimeoutMs);
+    // Each life has its own read-context nonce (see options.ts).
     this.reads = new ReadTracker(
       `${options.id}.${options.random.readNonce.toString(36)}`,
       options.readTimeoutMs,
     );
+    this.applier = new Applier({
+      ...options,
+      fsm,
+      proposals: this.proposals,
+      confChanges: this.confChanges,
+      listeners: this.listeners,
+      eventLog: this.eventLog,
+      peers: this.peers,
+      snapshots: this.snapshots,
+      gauges: this.gauges,
+    });
   }
 
   /**
@@ -167,9 +175,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     const node = new this<C, R, S>(resolved, core, fsm, saved);
     if (persisted?.snapshot) {
       fsm.restore(persisted.snapshot.data);
-      node.snapshotMeta = persisted.snapshot.meta;
-      node.applied = persisted.snapshot.meta.index;
-      node.learnPeers(persisted.snapshot.meta.configContext);
+      node.applier.resumeFrom(persisted.snapshot.meta);
     }
     for (const [event, listener] of Object.entries(resolved.listeners))
       node.listeners.on(
@@ -182,7 +188,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
       'raft node starting',
     );
     await resolved.transport.start((message) => node.receive(message));
-    node.scheduleTick();
+    node.ticker.start();
     node.kick();
     return node;
   }
@@ -223,10 +229,10 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.advanceClock();
     const index = this.core.leaseReadIndex();
     if (index === null) {
-      this.metrics?.leaseReads.inc({ path: 'read_index' });
+      this.gauges.leaseRead('read_index');
       return this.readBarrier();
     }
-    this.metrics?.leaseReads.inc({ path: 'lease' });
+    this.gauges.leaseRead('lease');
     if (index <= this.applied) return Promise.resolve();
     return new Promise<void>((resolve, reject) =>
       this.reads.waitForApplied(index, this.clock.now(), { resolve, reject }),
@@ -254,7 +260,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   async transferLeadership(to?: NodeId): Promise<NodeId> {
     const refusal = this.refuseWrite();
     if (refusal) throw refusal;
-    const target = to ?? this.bestTransferTarget();
+    const target = to ?? bestTransferTarget(coreView(this.core), this.id);
     if (target === null) throw new ProposalDroppedError('no other voter to transfer leadership to');
     if (target === this.id) return this.id;
     try {
@@ -297,7 +303,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   /** Snapshots the FSM at the applied index, compacts the log and stores the snapshot. */
   takeSnapshot(): Promise<SnapshotMeta> {
-    return this.inLoop(() => this.snapshotNow());
+    return this.inLoop(() => this.snapshots.take());
   }
 
   /** Runs `fn` in the loop, between two Readies (where the core may be changed). */
@@ -321,55 +327,23 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   /** Applied log entries after `after` (at most `limit`), decoded; or where history now starts. */
   events(after: LogIndex, limit: number): EventsPage {
-    const first = (this.snapshotMeta?.index ?? 0) + 1;
-    if (after + 1 < first) return { compacted: first };
-    if (after >= this.applied) return { events: [], next: after };
-    const want = Math.min(limit, this.applied - after);
-    const entries = this.core.entriesAfter(after, want);
-    if (entries === 'compacted') return { compacted: (this.snapshotMeta?.index ?? 0) + 1 };
-    const events: DecodedEvent[] = [];
-    let next = after;
-    for (const entry of entries) {
-      if (entry.index > this.applied) break;
-      next = entry.index;
-      const event = this.decodeEntry(entry);
-      if (event && !this.unchanged.has(entry.index)) events.push(event);
-    }
-    return { events, next };
+    return this.eventLog.page(after, limit, this.applied);
   }
 
   status(): NodeStatus {
-    const view = coreView(this.core);
-    const leader = view.leader;
-    const now = this.clock.now();
-    const sinceHeard = (id: NodeId): number | null => {
-      const at = this.heard.get(id);
-      return at === undefined ? null : Math.max(0, Math.round(now - at));
-    };
-    return {
+    return nodeStatus(coreView(this.core), {
       id: this.id,
-      role: view.role,
-      term: view.term,
-      leader,
-      leaderApi: leader === null ? null : (this.apiAddresses.get(leader) ?? null),
-      commit: view.commit,
       applied: this.applied,
-      snapshotIndex: this.snapshotMeta?.index ?? 0,
-      lastIndex: view.lastIndex,
-      peers:
-        view.role === 'leader'
-          ? view.progress
-              .filter((p) => p.id !== this.id)
-              .map((p) => ({
-                ...p,
-                lag: Math.max(0, view.lastIndex - p.match),
-                lastContactMs: sinceHeard(p.id),
-              }))
-          : [],
-      lastContactMs: leader === null || leader === this.id ? null : sinceHeard(leader),
-      config: view.config,
+      snapshotIndex: this.snapshots.latestIndex(),
       ready: this.isReady(),
-    };
+      now: this.clock.now(),
+      lastContact: this.lastContact,
+      apiAddress: (id) => this.peers.apiAddress(id),
+    });
+  }
+
+  private get applied(): LogIndex {
+    return this.applier.applied;
   }
 
   /** Has a leader and has applied what the leader had committed when this node first followed it. */
@@ -402,11 +376,11 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   /** API base URL of a member, if known. */
   apiAddress(id: NodeId): string | null {
-    return this.apiAddresses.get(id) ?? null;
+    return this.peers.apiAddress(id);
   }
 
   setApiAddress(id: NodeId, url: string): void {
-    this.apiAddresses.set(id, url);
+    this.peers.setApiAddress(id, url);
   }
 
   on<K extends keyof NodeEvents>(event: K, listener: (payload: NodeEvents[K]) => void): () => void {
@@ -421,7 +395,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   private async shutdown(): Promise<void> {
     this.stopped = true; // may already be set by a fatal loop error; resources are still open then
-    this.stopTicking();
+    this.ticker.stop();
     await this.loop.stop();
     const error = new NodeStoppedError();
     this.proposals.failAll(error);
@@ -429,7 +403,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.reads.failAll(error);
     for (const task of this.tasks.splice(0)) task.cancel(error);
     // A snapshot being encoded gives up; one being written finishes before storage closes.
-    await this.snapshotting;
+    await this.snapshots.settled();
     await this.transport.close();
     await this.storage.close();
     this.logger.info({ id: this.id }, 'raft node stopped');
@@ -439,7 +413,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   private receive(message: Message): void {
     if (this.stopped) return;
-    this.heard.set(message.from, this.clock.now());
+    this.lastContact.record(message.from, this.clock.now());
     try {
       this.core.step(message);
     } catch (error) {
@@ -451,35 +425,13 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.kick();
   }
 
-  private scheduleTick(): void {
-    const next = this.clockOrigin + (this.ticksDone + 1) * this.tickMs;
-    // At least 1 ms: a timer that fired a hair early (rounding) must not spin.
-    this.cancelTicker = this.clock.after(Math.max(1, next - this.clock.now()), () => {
-      this.cancelTicker = null;
-      if (this.stopped) return;
-      this.advanceClock();
-      this.scheduleTick();
-    });
-  }
-
-  private stopTicking(): void {
-    this.cancelTicker?.();
-    this.cancelTicker = null;
-  }
-
-  /**
-   * Ticks the core once for every tick interval that elapsed: a timer that fired late, or a
-   * process that was paused, must not make the core believe less time passed than did
-   * (the leader lease counts ticks). After a pause longer than an election timeout, E + 1
-   * ticks expire every lease and timeout just as more would.
-   */
+  /** Tells the core about every tick interval that elapsed (see Ticker). */
   private advanceClock(): void {
+    if (!this.stopped) this.ticker.advance();
+  }
+
+  private onTicks(count: number, now: number): void {
     if (this.stopped) return;
-    const now = this.clock.now();
-    const due = Math.floor((now - this.clockOrigin) / this.tickMs);
-    if (due <= this.ticksDone) return;
-    const count = Math.min(due - this.ticksDone, this.options.electionTicks + 1);
-    this.ticksDone = due;
     for (let i = 0; i < count; i++) this.core.tick();
     this.proposals.expire(now);
     this.confChanges.expire(now);
@@ -507,7 +459,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.fatal = error instanceof Error ? error : new Error(String(error));
     this.logger.fatal({ err: this.fatal, id: this.id }, 'raft node loop failed; the node stops serving');
     this.stopped = true;
-    this.stopTicking();
+    this.ticker.stop();
     const stop = new NodeStoppedError();
     this.proposals.failAll(stop);
     this.confChanges.failAll(stop);
@@ -520,63 +472,60 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     return mustSync(this.saved, rd);
   }
 
-  /** One Ready through the contract of the `Ready` type (src/raft/messages.ts), step by step. */
+  /**
+   * One Ready through the contract on the `Ready` type (src/raft/messages.ts), in its numbered
+   * steps. The role change is noted first (step 2's exception is the leader's) and acted on
+   * after step 3: what this very Ready commits or confirms settles its promises first.
+   */
   private async handleReady(rd: Ready): Promise<void> {
     const change = rd.softState
       ? this.onSoftState(rd.softState.role, rd.softState.leader, rd.softState.term)
       : null;
-    // 2 (the leader's exception): its appends and heartbeats leave before its own write.
-    let messages = rd.messages;
-    if (this.role === 'leader' && messages.length > 0) {
-      const early: Message[] = [];
-      const later: Message[] = [];
-      for (const m of messages) (m.type === 'append' || m.type === 'heartbeat' ? early : later).push(m);
-      if (early.length > 0) this.transport.send(early);
-      messages = later;
-    }
+    // 2, the leader's exception: its appends and heartbeats leave before its own write.
+    const messages = this.role === 'leader' ? this.sendReplicationEarly(rd.messages) : rd.messages;
     // 1. Persist, in one durable write, when mustSync says so.
-    if (this.mustPersist(rd)) {
-      const started = this.clock.now();
-      await this.storage.save({
-        entries: rd.entries,
-        ...(rd.hardState ? { hardState: rd.hardState } : {}),
-        ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
-      });
-      const seconds = (this.clock.now() - started) / 1000;
-      this.metrics?.fsyncSeconds.observe(seconds);
-      this.metrics?.fsyncRecent.observe(seconds);
-      if (rd.hardState) this.saved = rd.hardState;
-    }
-    if (rd.hardState) this.metrics?.commitIndex.set(rd.hardState.commit);
+    if (this.mustPersist(rd)) await this.persist(rd);
     // 2. Send.
     if (messages.length > 0) this.transport.send(messages);
     // 3. Restore, then apply; then serve the reads this makes answerable.
-    if (rd.snapshot) this.restore(rd.snapshot.meta, rd.snapshot.data);
+    if (rd.snapshot) this.applier.restore(rd.snapshot.meta, rd.snapshot.data);
     if (rd.committedEntries.length > 0) this.applyEntries(rd.committedEntries);
     for (const rs of rd.readStates) this.reads.readState(rs.context, rs.index, this.applied);
-    // Only now fail what the role change orphaned: entries and read states in this very Ready
-    // (committed or confirmed before the change) still settled their promises above.
     if (change) this.afterRoleChange(change);
     // 4. Advance.
     this.core.advance(rd);
-    if (rd.committedEntries.length > 0) {
-      this.reads.applied(this.applied);
-      this.metrics?.appliedIndex.set(this.applied);
-      this.maybeSnapshot();
-    }
+    this.afterAdvance(rd);
   }
 
-  /** Starts an automatic snapshot when enough entries were applied since the last one. */
-  private maybeSnapshot(): void {
-    const every = this.options.snapshotEvery;
-    if (every === 0 || this.snapshotting !== null) return;
-    if (this.applied - (this.snapshotMeta?.index ?? 0) < every + this.snapshotDelay) return;
-    this.snapshotDelay = 0;
-    // Taken now, stored in the background: the loop goes on replicating and applying while
-    // the file is written (a failure there stops the node like any storage failure).
-    this.snapshotNow().catch((error: unknown) => {
-      if (!(error instanceof NodeStoppedError)) this.fail(error);
+  /** Step 2's exception: sends a leader's appends and heartbeats now; returns the other messages. */
+  private sendReplicationEarly(messages: readonly Message[]): readonly Message[] {
+    if (messages.length === 0) return messages;
+    const early: Message[] = [];
+    const later: Message[] = [];
+    for (const m of messages) (m.type === 'append' || m.type === 'heartbeat' ? early : later).push(m);
+    if (early.length > 0) this.transport.send(early);
+    return later;
+  }
+
+  /** Step 1: the snapshot, the entries and the hard state in one durable write (group commit). */
+  private async persist(rd: Ready): Promise<void> {
+    const started = this.clock.now();
+    await this.storage.save({
+      entries: rd.entries,
+      ...(rd.hardState ? { hardState: rd.hardState } : {}),
+      ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
     });
+    this.gauges.saved((this.clock.now() - started) / 1000);
+    if (rd.hardState) this.saved = rd.hardState;
+  }
+
+  /** After step 4: reads waiting for the applied index, the gauges, an automatic snapshot. */
+  private afterAdvance(rd: Ready): void {
+    if (rd.hardState) this.gauges.commitIndex(rd.hardState.commit);
+    if (rd.committedEntries.length === 0) return;
+    this.reads.applied(this.applied);
+    this.gauges.appliedIndex(this.applied);
+    this.snapshots.maybeSnapshot();
   }
 
   private onSoftState(role: Role, leader: NodeId | null, term: Term): RoleChange {
@@ -584,11 +533,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.role = role;
     this.leader = leader;
     this.term = term;
-    if (this.metrics) {
-      this.metrics.isLeader.set(role === 'leader' ? 1 : 0);
-      this.metrics.term.set(term);
-      if (leader !== change.previousLeader && leader !== null) this.metrics.leaderChanges.inc();
-    }
+    this.gauges.roleChanged(change);
     if (leader !== change.previousLeader && leader !== null)
       this.logger.info({ id: this.id, leader, term }, 'leader changed');
     return change;
@@ -627,175 +572,15 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     );
   }
 
-  private restore(meta: SnapshotMeta, data: Uint8Array): void {
-    this.fsm.restore(data);
-    this.snapshotMeta = meta;
-    this.applied = meta.index;
-    this.proposals.coveredBySnapshot(meta.index);
-    this.learnPeers(meta.configContext);
-    this.metrics?.appliedIndex.set(this.applied);
-    this.listeners.emit('restored', { index: meta.index, term: meta.term });
-    this.logger.info(
-      { id: this.id, index: meta.index, term: meta.term },
-      'state machine restored from snapshot',
-    );
-  }
-
+  /** Step 3's apply (a method of its own: scripts/trace/preload.ts marks each applied entry here). */
   private applyEntries(entries: readonly Entry[]): void {
-    const now = this.clock.now();
-    const watching = this.listeners.count('applied') > 0;
-    for (const entry of entries) {
-      if (entry.index <= this.applied) continue; // already covered by a restored snapshot
-      if (entry.type === 'command') {
-        let command: C | undefined;
-        let outcome: { result: R } | { error: Error };
-        try {
-          command = this.codec.decode(entry.data);
-          outcome = { result: this.fsm.apply(command, { index: entry.index, term: entry.term }) };
-        } catch (error) {
-          outcome = { error: error instanceof Error ? error : new Error(String(error)) };
-          this.logger.error({ err: outcome.error, index: entry.index }, 'state machine apply threw');
-        }
-        this.proposals.applied(entry.index, entry.term, now, outcome);
-        const quiet = 'result' in outcome && this.changed !== null && !this.changed(outcome.result);
-        if (quiet) this.noteUnchanged(entry.index);
-        if (watching && command !== undefined && !quiet) {
-          const view = this.describe(command);
-          this.listeners.emit('applied', {
-            index: entry.index,
-            term: entry.term,
-            type: view.type,
-            payload: view.payload,
-          });
-        }
-      } else {
-        this.proposals.lose(
-          entry.index,
-          `a ${entry.type} entry from term ${entry.term} took index ${entry.index}`,
-        );
-        if (entry.type === 'config') {
-          this.applyConfChange(entry.change);
-          this.confChanges.applied(entry.index, entry.term, now, { result: undefined });
-          if (watching)
-            this.listeners.emit('applied', {
-              index: entry.index,
-              term: entry.term,
-              type: 'config',
-              payload: entry.change,
-            });
-        } else {
-          this.confChanges.lose(entry.index, `a no-op from term ${entry.term} took index ${entry.index}`);
-        }
-      }
-      this.applied = entry.index;
-    }
-  }
-
-  /** Remembers an index events() must skip; forgets those a snapshot has compacted away. */
-  private noteUnchanged(index: LogIndex): void {
-    const compacted = this.snapshotMeta?.index ?? 0;
-    for (const old of this.unchanged) {
-      if (old > compacted) break;
-      this.unchanged.delete(old);
-    }
-    this.unchanged.add(index);
-  }
-
-  private applyConfChange(change: ConfChange): void {
-    if (change.node === this.id) return;
-    if (change.kind === 'remove') {
-      this.transport.removePeer(change.node);
-      return;
-    }
-    if (change.context) this.learnPeer(change.node, change.context);
-  }
-
-  private learnPeers(contexts: Readonly<Record<NodeId, string>>): void {
-    for (const [id, context] of Object.entries(contexts)) if (id !== this.id) this.learnPeer(id, context);
-  }
-
-  /** A member's context is its peer address, or JSON `{"peer": "...", "api": "..."}`. */
-  private learnPeer(id: NodeId, context: string): void {
-    let peer: string | undefined = context;
-    if (context.startsWith('{')) {
-      try {
-        const parsed = JSON.parse(context) as { peer?: unknown; api?: unknown };
-        peer = typeof parsed.peer === 'string' ? parsed.peer : undefined;
-        if (typeof parsed.api === 'string') this.apiAddresses.set(id, parsed.api);
-      } catch {
-        peer = undefined;
-      }
-    }
-    if (peer) this.transport.setPeer(id, peer);
-  }
-
-  /**
-   * Takes a snapshot of the state machine at the applied index and stores it; resolves once
-   * it is durable. Call it in the loop. The state is captured at once, encoded a slice per
-   * event-loop turn (when the FSM can, see StateMachine.captureSnapshot), then the core's log
-   * is compacted back in the loop and the file is written beside it. Replication and
-   * applying go on throughout; one snapshot is in flight at a time (`snapshotting`).
-   */
-  private snapshotNow(): Promise<SnapshotMeta> {
-    // (`snapshotting` never rejects: it only says when the one in flight is over.)
-    if (this.snapshotting) return this.snapshotting.then(() => this.inLoop(() => this.snapshotNow()));
-    if (this.snapshotMeta && this.snapshotMeta.index >= this.applied)
-      return Promise.resolve(this.snapshotMeta);
-    const index = this.applied;
-    const started = this.clock.now();
-    const done = this.encodeState().then((data) =>
-      this.inLoop(() => this.compactAndStore(index, data, started)),
-    );
-    const settled = done.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.snapshotting = settled;
-    void settled.then(() => {
-      if (this.snapshotting === settled) this.snapshotting = null;
-    });
-    return done;
-  }
-
-  /** The state machine's snapshot bytes as of now, encoded without blocking the loop for long. */
-  private async encodeState(): Promise<Uint8Array> {
-    const slices = this.fsm.captureSnapshot?.();
-    if (!slices) return this.fsm.snapshot();
-    for (;;) {
-      const step = slices.next();
-      if (step.done) return step.value;
-      await this.clock.yield();
-      if (this.stopped) throw new NodeStoppedError();
-    }
-  }
-
-  private async compactAndStore(index: LogIndex, data: Uint8Array, started: number): Promise<SnapshotMeta> {
-    // The core knows the configuration in force at `index` (not the latest appended one).
-    const meta = this.core.compact(index, data);
-    if (meta === null) {
-      // The log already starts after `index`: a leader's snapshot was installed while this one
-      // was being encoded (perhaps not yet handed to this loop in a Ready). Nothing to store.
-      const newer = this.core.snapshotMeta();
-      invariant(
-        newer !== null && newer.index >= index,
-        () => `the core refused to compact at ${index} but holds no newer snapshot`,
-      );
-      return newer;
-    }
-    // The core's log now starts after `index`: events() and status() must say so at once.
-    // (A failure to store it stops the node, so nobody acts on a snapshot that is not durable.)
-    if (!this.snapshotMeta || this.snapshotMeta.index < meta.index) this.snapshotMeta = meta;
-    await this.storage.saveSnapshot({ meta, data });
-    this.metrics?.snapshots.inc();
-    const ms = Math.round(this.clock.now() - started);
-    this.logger.info({ id: this.id, index, bytes: data.byteLength, ms }, 'snapshot taken');
-    return meta;
+    this.applier.apply(entries);
   }
 
   // ---- helpers -------------------------------------------------------------------------
 
   private rejectProposal(error: Error): Promise<never> {
-    this.metrics?.proposals.inc({ result: 'rejected' });
+    this.gauges.proposalRejected();
     return Promise.reject(error);
   }
 
@@ -803,7 +588,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     if (this.stopped) return new NodeStoppedError();
     if (this.role === 'leader') return null;
     if (this.leader === null) return new NoLeaderError();
-    return new NotLeaderError(this.leader, this.apiAddresses.get(this.leader) ?? null);
+    return new NotLeaderError(this.leader, this.peers.apiAddress(this.leader));
   }
 
   private mapCoreError(error: unknown): Error {
@@ -817,31 +602,9 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     if (error instanceof NotLeaderError) {
       return error.leader === null || error.leader === this.id
         ? new NoLeaderError()
-        : new NotLeaderError(error.leader, this.apiAddresses.get(error.leader) ?? null);
+        : new NotLeaderError(error.leader, this.peers.apiAddress(error.leader));
     }
     if (error instanceof ProposalDroppedError) return error;
     return new ProposalDroppedError(error instanceof Error ? error.message : String(error));
-  }
-
-  private bestTransferTarget(): NodeId | null {
-    const view = coreView(this.core);
-    let best: { id: NodeId; match: LogIndex } | null = null;
-    for (const p of view.progress) {
-      if (p.id === this.id || !view.config.voters.includes(p.id)) continue;
-      if (!best || p.match > best.match) best = { id: p.id, match: p.match };
-    }
-    return best?.id ?? null;
-  }
-
-  private decodeEntry(entry: Entry): DecodedEvent | null {
-    if (entry.type === 'noop') return null;
-    if (entry.type === 'config')
-      return { index: entry.index, term: entry.term, type: 'config', payload: entry.change };
-    try {
-      const view = this.describe(this.codec.decode(entry.data));
-      return { index: entry.index, term: entry.term, type: view.type, payload: view.payload };
-    } catch {
-      return { index: entry.index, term: entry.term, type: 'undecodable', payload: null };
-    }
   }
 }
