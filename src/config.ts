@@ -4,9 +4,9 @@
 
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { baseOf } from './membership/incarnation.js';
+import { baseOf } from './membership/index.js';
 import { DEFAULT_NODE_TUNING } from './node/index.js';
-import type { InitialClusterState } from './membership/identity.js';
+import type { InitialClusterState } from './membership/index.js';
 
 /** Listen hosts that are no address another member could reach. */
 const WILDCARDS: readonly string[] = ['0.0.0.0', '::', '[::]', ''];

@@ -9,3 +9,4 @@ export type { ShopNode, ShopNodeOptions } from './shop.js';
 export { Forwarder, FORWARDED_HEADER, LEADER_HEADER, REPLAYED_HEADER } from './forward.js';
 export { OPENAPI_PATH } from './openapi.js';
 export { API_ROUTES, openApiDocument } from './routes.js';
+export { writeConsoleBundle } from './console-assets.js';

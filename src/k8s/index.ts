@@ -25,6 +25,7 @@ export { planMembershipStep, memberOrdinal, refuseJoin } from './membership-plan
 export type { MembershipStep, PlanInput } from './membership-plan.js';
 export type { KubeNode, KubeNodeStatus, MembershipChange, MemberProgress, RoleEvent } from './node-port.js';
 export { ROLE_LABEL, TERM_LABEL } from './labels.js';
+export { preStop } from './pre-stop.js';
 export {
   ConfigMapRegistry,
   MEMBERS_KEY,

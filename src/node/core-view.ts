@@ -1,8 +1,7 @@
 // The driver's read-only view of the consensus core, taken from RaftCore.status(). Keeping
 // the mapping in one place means a change in the core's status shape touches one file.
 
-import type { RaftCore } from '../raft/index.js';
-import type { ConfState, LogIndex, NodeId, Role, Term } from '../raft/messages.js';
+import type { ConfState, LogIndex, NodeId, RaftCore, Role, Term } from '../raft/index.js';
 
 export interface ProgressView {
   readonly id: NodeId;

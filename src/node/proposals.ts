@@ -3,7 +3,7 @@
 // term's entry lands at its index, when this node stops leading, or when it times out.
 // No timers of its own: the driver calls `expire(now)` on every tick.
 
-import type { LogIndex, Term } from '../raft/messages.js';
+import type { LogIndex, Term } from '../raft/index.js';
 import { ProposalLostError, TimeoutError } from './errors.js';
 
 interface Pending<R> {

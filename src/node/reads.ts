@@ -3,7 +3,7 @@
 // when the round started, and no write that began after that can have been acknowledged
 // before the Ready is taken. A read resolves once the round's index has been applied.
 
-import type { LogIndex } from '../raft/messages.js';
+import type { LogIndex } from '../raft/index.js';
 import { NoQuorumError, TimeoutError } from './errors.js';
 
 interface Waiter {

@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ClassicLevel } from 'classic-level';
-import type { Entry, Snapshot } from '../raft/messages.js';
+import type { Entry, Snapshot } from '../raft/index.js';
 import { StorageCorruptionError, StorageInvariantError } from './errors.js';
 import { planSave } from './log-rules.js';
 import {

@@ -1,7 +1,7 @@
 // Rules every RaftStorage applies the same way: which part of a save batch is stored,
 // from which index the stored suffix is truncated, and deep copies of plain data.
 
-import type { Entry, Snapshot } from '../raft/messages.js';
+import type { Entry, Snapshot } from '../raft/index.js';
 import { StorageInvariantError } from './errors.js';
 import type { SaveBatch } from './types.js';
 

@@ -2,7 +2,7 @@
 // on the way out, so a caller mutating an entry or a snapshot later can never change
 // what was "persisted" (as a real disk would not).
 
-import type { Entry, HardState, Snapshot } from '../raft/messages.js';
+import type { Entry, HardState, Snapshot } from '../raft/index.js';
 import { copyEntry, copySnapshot, planSave } from './log-rules.js';
 import type { PersistedState, RaftStorage, SaveBatch } from './types.js';
 

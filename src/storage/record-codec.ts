@@ -6,7 +6,7 @@
 // Hard state: v | 'h' | term u64 | commit u64 | vote len u16 | vote UTF-8 | crc
 // Snap meta:  v | 's' | index u64 | term u64 | crc   (which snapshot file is current)
 
-import type { ConfChange, Entry, HardState } from '../raft/messages.js';
+import type { ConfChange, Entry, HardState } from '../raft/index.js';
 import { crc32 } from './crc32.js';
 
 const RECORD_VERSION = 1;

@@ -5,7 +5,7 @@
 
 import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { ConfState, Snapshot, SnapshotMeta } from '../raft/messages.js';
+import type { ConfState, Snapshot, SnapshotMeta } from '../raft/index.js';
 import { crc32 } from './crc32.js';
 import { RecordError, readU64, writeU64 } from './record-codec.js';
 

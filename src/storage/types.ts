@@ -2,8 +2,7 @@
 // one durable write per Ready, snapshots stored atomically, and on restart the
 // latest snapshot plus every entry after it.
 
-import type { PersistedState } from '../raft/index.js';
-import type { Entry, HardState, Snapshot } from '../raft/messages.js';
+import type { Entry, HardState, PersistedState, Snapshot } from '../raft/index.js';
 
 /** What the driver loaded from storage on restart: the core's own PersistedState. */
 export type { PersistedState };

@@ -2,7 +2,7 @@
 // container image serves it without esbuild. From source, nodes bundle it on first request.
 
 import path from 'node:path';
-import { writeConsoleBundle } from '../api/console-assets.js';
+import { writeConsoleBundle } from '../api/index.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 await writeConsoleBundle(path.join(root, 'src', 'console'), path.join(root, 'dist', 'console'));

@@ -5,7 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { loadConfig } from '../config.js';
-import { preStop } from '../k8s/pre-stop.js';
+import { preStop } from '../k8s/index.js';
 
 async function main(): Promise<void> {
   try {

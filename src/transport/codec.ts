@@ -6,7 +6,7 @@
 // A streamed snapshot is  u32 header length | header (the snapshot message with its data
 // length instead of its data) | data bytes.
 
-import type { ConfChange, Entry, InstallSnapshot, Message, SnapshotMeta } from '../raft/messages.js';
+import type { ConfChange, Entry, InstallSnapshot, Message, SnapshotMeta } from '../raft/index.js';
 
 const WIRE_VERSION = 1;
 

@@ -14,7 +14,7 @@ import { createServer as createTlsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Message, NodeId } from '../raft/messages.js';
+import type { Message, NodeId } from '../raft/index.js';
 import { DecodeError, decodeBatch, decodeSnapshotHeader } from './codec.js';
 import { FROM_HEADER, PeerSender, SNAPSHOT_PATH } from './peer-sender.js';
 import { FrameReader, STREAM_PATH, STREAM_PROTOCOL, STREAM_PROTOCOL_V1 } from './message-stream.js';

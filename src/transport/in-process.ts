@@ -3,7 +3,7 @@
 // structuredClone so no two nodes ever share an object. Tests cut links with
 // partition()/isolate() and restore them with heal().
 
-import type { Message, NodeId } from '../raft/messages.js';
+import type { Message, NodeId } from '../raft/index.js';
 import type { MessageHandler, Transport } from './types.js';
 
 export class InProcessHub {

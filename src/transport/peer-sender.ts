@@ -12,7 +12,7 @@
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { Client } from 'undici';
-import type { InstallSnapshot, Message, NodeId } from '../raft/messages.js';
+import type { InstallSnapshot, Message, NodeId } from '../raft/index.js';
 import { Coalescer } from '../util/index.js';
 import { beginBatch, encodeSnapshotHeader, endBatch, writeMessage, Writer } from './codec.js';
 import { frame, openStream, StreamRefusedError } from './message-stream.js';

@@ -1,7 +1,7 @@
 // The transport contract the node driver writes against (docs/architecture.md §4):
 // fire-and-forget sends that never block the Ready loop.
 
-import type { Message, NodeId } from '../raft/messages.js';
+import type { Message, NodeId } from '../raft/index.js';
 
 export type MessageHandler = (message: Message) => void;
 
