@@ -21,14 +21,7 @@ export abstract class FollowerSide extends Elections {
   protected answerStale(m: Message): void {
     if (m.type === 'append' || m.type === 'heartbeat') {
       // A deposed leader (e.g. back from a partition) learns it must step down.
-      this.send({
-        type: 'append-response',
-        from: this.id,
-        to: m.from,
-        term: this.term,
-        success: false,
-        index: 0,
-      });
+      this.respondAppend(m.from, false, 0);
     } else if (m.type === 'vote-request') {
       this.send({
         type: 'vote-response',
