@@ -2,7 +2,7 @@
 // hashicorp/raft's DefaultConfig and ValidateConfig): HttpTransport and its PeerSenders
 // read only what resolveTransportOptions() returns, never `options.x ?? default`.
 
-import type { NodeId } from '../raft/messages.js';
+import type { NodeId } from '../raft/index.js';
 import type { PeerTls, TransportLogger } from './types.js';
 
 export interface UnauthorizedRequest {
