@@ -201,6 +201,9 @@ export interface ReadState {
  *     `advance()` confirmed durable. Every other message (vote grants, append
  *     acknowledgements, anything a follower or candidate sends) waits for the write.
  *  3. Restore the FSM from `snapshot` (if any), then apply `committedEntries` in order.
+ *     The committed entries may be applied while the write of step 1 is in flight (etcd's
+ *     server does the same), because the core hands out only entries an earlier `advance()`
+ *     confirmed durable; a snapshot is restored only after it is written.
  *  4. Call `advance(ready)`.
  */
 export interface Ready {

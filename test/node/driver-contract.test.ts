@@ -266,3 +266,77 @@ test("an answer to a read of a node's previous life never releases a read of thi
   t.false(released, "the old life's answer (an index from before writes this read must see) was not taken");
   await second.node.stop();
 });
+
+/** InspectableStorage whose writes can be held open, as a slow fsync would. */
+class GatedStorage extends InspectableStorage {
+  private gate: Promise<void> | null = null;
+  private open: (() => void) | null = null;
+  pending = 0;
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+  release(): void {
+    this.open?.();
+    this.gate = null;
+  }
+  override async save(batch: Parameters<MemoryStorage['save']>[0]): Promise<void> {
+    this.pending++;
+    try {
+      if (this.gate) await this.gate;
+      await super.save(batch);
+    } finally {
+      this.pending--;
+    }
+  }
+}
+
+test('a leader answers a committed write while its next write is still syncing (the entry was already durable, here and on a quorum)', async (t) => {
+  const storage = new GatedStorage();
+  const { node, transport, clock } = await startN3(storage);
+  clock.advance(1100);
+  await flush();
+  const grant = (preVote: boolean): Message => ({
+    type: 'vote-response',
+    from: 'n1',
+    to: 'n3',
+    term: 1,
+    preVote,
+    granted: true,
+  });
+  transport.handler!(grant(true));
+  await flush();
+  transport.handler!(grant(false));
+  await flush();
+  t.is(node.status().role, 'leader');
+  const ack = (index: number): Message => ({
+    type: 'append-response',
+    from: 'n1',
+    to: 'n3',
+    term: 1,
+    success: true,
+    index,
+  });
+  transport.handler!(ack(1)); // the leader's no-op
+  await flush();
+  const create = (id: string): ShopCommand => ({
+    type: 'printer.create',
+    at: 0,
+    printer: { id, company: 'Prusa', model: 'MK4' },
+  });
+  let firstDone = false;
+  const first = node.propose(create('p1')).then(() => (firstDone = true));
+  await flush(); // p1 (index 2) is durable on n3 and sent to n1
+  storage.hold();
+  // n1's ack of p1 and a new proposal arrive together: one Ready carries p2 to write and p1 to apply.
+  transport.handler!(ack(2));
+  const second = node.propose(create('p2'));
+  await flush();
+  await flush();
+  t.is(storage.pending, 1, "p2's write is still in flight");
+  t.true(firstDone, 'p1 was answered without waiting for the write of p2');
+  storage.release();
+  await first;
+  transport.handler!(ack(3));
+  await second;
+  await node.stop();
+});
