@@ -112,7 +112,7 @@ test('the NOTES flow works as written: port-forward to a follower survives delet
     ...steps
       .get(3)!
       .map(local)
-      .flatMap((l) => (l.endsWith(' &') ? [l, 'PF=$!', 'sleep 1'] : [l])),
+      .flatMap((l) => (l.endsWith(' &') ? [l, 'PF=$!', ready] : [l])),
     `echo "## snapshot without token $(curl -s -o /dev/null -w '%{http_code}' -X POST localhost:${pfPort}/cluster/snapshot)"`,
     `echo "## snapshot with token $(curl -s -o /dev/null -w '%{http_code}' -X POST -H "authorization: Bearer $RAFT3D_TOKEN" localhost:${pfPort}/cluster/snapshot)"`,
     ...steps.get(4)!.map(local),
