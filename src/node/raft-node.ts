@@ -3,10 +3,11 @@
 // below is its numbered steps). Proposals arriving during a save land in the next Ready. Time
 // comes from an injected Clock (Ticker); the simulation runs this very class. Concerns of
 // their own live beside it: options.ts (defaults), applier.ts (step 3), snapshot-scheduler.ts,
-// event-log.ts, peer-directory.ts, node-status.ts, node-metrics.ts, proposals.ts, reads.ts.
+// event-log.ts, peer-directory.ts, node-status.ts, node-metrics.ts, proposals.ts, reads.ts,
+// standing.ts (role, leader, readiness and refusals).
 
 import type { Logger } from 'pino';
-import { InvariantError, NotLeaderError, ProposalDroppedError, invariant, mustSync } from '../raft/index.js';
+import { InvariantError, ProposalDroppedError, invariant, mustSync } from '../raft/index.js';
 import type {
   ConfChange,
   Entry,
@@ -16,7 +17,6 @@ import type {
   NodeId,
   RaftCore,
   Ready,
-  Role,
   SnapshotMeta,
   Term,
 } from '../raft/index.js';
@@ -39,6 +39,7 @@ import { SnapshotScheduler } from './snapshot-scheduler.js';
 import { Ticker } from './ticker.js';
 import { NodeMetrics } from './node-metrics.js';
 import { LastContact, nodeStatus } from './node-status.js';
+import { Standing } from './standing.js';
 import type { CommandCodec, EventsPage, NodeEvents, NodeStatus, RoleChange, StateMachine } from './types.js';
 
 /** Work that must run between two Readies (e.g. compaction), or be cancelled on stop. */
@@ -73,13 +74,9 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   private readonly lastContact = new LastContact();
   private readonly electionMs: number;
 
-  private role: Role = 'follower';
-  private leader: NodeId | null = null;
-  private term: Term = 0;
+  private readonly standing: Standing;
   /** The last hard state written to storage: what mustSync compares a Ready with. */
   protected saved: HardState;
-  private caughtUp = false;
-  private catchingUp = false;
   private stopped = false;
   private stopping: Promise<void> | null = null;
   private fatal: Error | null = null;
@@ -102,6 +99,14 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.tickMs = options.tickMs;
     this.electionMs = options.tickMs * options.electionTicks;
     this.peers = new PeerDirectory(options.id, options.transport, options.apiAddresses);
+    this.standing = new Standing({
+      id: options.id,
+      logger: options.logger,
+      gauges: this.gauges,
+      stopped: () => this.stopped,
+      readBarrier: () => this.readBarrier(),
+      apiAddress: (id) => this.peers.apiAddress(id),
+    });
     this.snapshots = new SnapshotScheduler({
       id: options.id,
       fsm,
@@ -182,9 +187,8 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
         event as keyof NodeEvents,
         listener as (payload: NodeEvents[keyof NodeEvents]) => void,
       );
-    node.term = coreView(core).term;
     node.logger.info(
-      { id: resolved.id, term: node.term, applied: node.applied, restored: persisted !== null },
+      { id: resolved.id, term: coreView(core).term, applied: node.applied, restored: persisted !== null },
       'raft node starting',
     );
     await resolved.transport.start((message) => node.receive(message));
@@ -197,7 +201,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   /** Proposes a command; resolves with the FSM's result once the entry is applied here. */
   propose(command: C): Promise<R> {
-    const refusal = this.refuseWrite();
+    const refusal = this.standing.writeRefusal();
     if (refusal) return this.rejectProposal(refusal);
     let data: Uint8Array;
     try {
@@ -242,7 +246,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   /** A linearizable read barrier (ReadIndex; a follower asks the leader): resolves once applied >= read index. */
   readBarrier(): Promise<void> {
     if (this.stopped) return Promise.reject(new NodeStoppedError());
-    if (this.leader === null) return Promise.reject(new NoLeaderError());
+    if (this.standing.leader === null) return Promise.reject(new NoLeaderError());
     return new Promise<void>((resolve, reject) => {
       const context = this.reads.add(this.clock.now(), { resolve, reject });
       if (context === null) return;
@@ -258,7 +262,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   /** Hands leadership to `to` (default: the most up-to-date voter); resolves when it leads. */
   async transferLeadership(to?: NodeId): Promise<NodeId> {
-    const refusal = this.refuseWrite();
+    const refusal = this.standing.writeRefusal();
     if (refusal) throw refusal;
     const target = to ?? bestTransferTarget(coreView(this.core), this.id);
     if (target === null) throw new ProposalDroppedError('no other voter to transfer leadership to');
@@ -288,7 +292,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   /** Proposes one membership change; resolves once its entry is applied. */
   changeMembership(change: ConfChange): Promise<void> {
-    const refusal = this.refuseWrite();
+    const refusal = this.standing.writeRefusal();
     if (refusal) return Promise.reject(refusal);
     let placed: { index: LogIndex; term: Term };
     try {
@@ -348,7 +352,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
 
   /** Has a leader and has applied what the leader had committed when this node first followed it. */
   isReady(): boolean {
-    return !this.stopped && this.fatal === null && this.leader !== null && this.caughtUp;
+    return !this.stopped && this.fatal === null && this.standing.ready;
   }
 
   /** The highest log index applied to the local state machine (cheaper than status()). */
@@ -367,11 +371,11 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
   }
 
   isLeader(): boolean {
-    return this.role === 'leader';
+    return this.standing.role === 'leader';
   }
 
   leaderId(): NodeId | null {
-    return this.leader;
+    return this.standing.leader;
   }
 
   /** API base URL of a member, if known. */
@@ -436,7 +440,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.proposals.expire(now);
     this.confChanges.expire(now);
     this.reads.expire(now);
-    if (!this.caughtUp) this.catchUp();
+    this.standing.catchUp();
     this.kick();
   }
 
@@ -480,7 +484,7 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
    */
   private applyWhileSaving(rd: Ready): boolean {
     // On a follower no client waits for the apply, and the acknowledgement must not wait for it.
-    if (this.role !== 'leader' || rd.committedEntries.length === 0) return false;
+    if (this.standing.role !== 'leader' || rd.committedEntries.length === 0) return false;
     if (rd.snapshot !== undefined || rd.softState !== undefined) return false;
     const first = rd.entries[0];
     for (const e of rd.committedEntries) {
@@ -500,10 +504,10 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
    */
   private async handleReady(rd: Ready): Promise<void> {
     const change = rd.softState
-      ? this.onSoftState(rd.softState.role, rd.softState.leader, rd.softState.term)
+      ? this.standing.change(rd.softState.role, rd.softState.leader, rd.softState.term)
       : null;
     // 2, the leader's exception: its appends and heartbeats leave before its own write.
-    const messages = this.role === 'leader' ? this.sendReplicationEarly(rd.messages) : rd.messages;
+    const messages = this.standing.role === 'leader' ? this.sendReplicationEarly(rd.messages) : rd.messages;
     // 1. Persist, in one durable write, when mustSync says so.
     let applied = false;
     if (this.mustPersist(rd)) {
@@ -560,17 +564,6 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     this.snapshots.maybeSnapshot();
   }
 
-  private onSoftState(role: Role, leader: NodeId | null, term: Term): RoleChange {
-    const change: RoleChange = { role, leader, term, previousRole: this.role, previousLeader: this.leader };
-    this.role = role;
-    this.leader = leader;
-    this.term = term;
-    this.gauges.roleChanged(change);
-    if (leader !== change.previousLeader && leader !== null)
-      this.logger.info({ id: this.id, leader, term }, 'leader changed');
-    return change;
-  }
-
   private afterRoleChange(change: RoleChange): void {
     if (change.previousRole === 'leader' && change.role !== 'leader') {
       // Outcome unknown: the entries may still commit under the next leader (retry with the same Idempotency-Key).
@@ -585,23 +578,8 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
         ),
       );
     }
-    if (change.leader !== null && !this.caughtUp) queueMicrotask(() => this.catchUp());
+    if (change.leader !== null && !this.standing.ready) queueMicrotask(() => this.standing.catchUp());
     this.listeners.emit('role', change);
-  }
-
-  /** Readiness: one read barrier after first following a leader = "applied what it had committed". */
-  private catchUp(): void {
-    if (this.caughtUp || this.catchingUp || this.leader === null || this.stopped) return;
-    this.catchingUp = true;
-    this.readBarrier().then(
-      () => {
-        this.caughtUp = true;
-        this.catchingUp = false;
-      },
-      () => {
-        this.catchingUp = false;
-      },
-    );
   }
 
   /** Step 3's apply (a method of its own: scripts/trace/preload.ts marks each applied entry here). */
@@ -616,27 +594,12 @@ export class RaftNode<C, R, S extends StateMachine<C, R> = StateMachine<C, R>> {
     return Promise.reject(error);
   }
 
-  private refuseWrite(): Error | null {
-    if (this.stopped) return new NodeStoppedError();
-    if (this.role === 'leader') return null;
-    if (this.leader === null) return new NoLeaderError();
-    return new NotLeaderError(this.leader, this.peers.apiAddress(this.leader));
-  }
-
   private mapCoreError(error: unknown): Error {
     if (error instanceof InvariantError) {
       // Not a refusal to retry: the core's state is broken. Stop the node (fail is idempotent).
       this.fail(error);
       return error;
     }
-    if (this.stopped) return new NodeStoppedError();
-    // The core may already know it lost leadership before this driver saw the Ready saying so.
-    if (error instanceof NotLeaderError) {
-      return error.leader === null || error.leader === this.id
-        ? new NoLeaderError()
-        : new NotLeaderError(error.leader, this.peers.apiAddress(error.leader));
-    }
-    if (error instanceof ProposalDroppedError) return error;
-    return new ProposalDroppedError(error instanceof Error ? error.message : String(error));
+    return this.standing.coreRefusal(error);
   }
 }
