@@ -142,6 +142,7 @@ async function run(config: Config, baseLogger: Logger): Promise<void> {
     peers,
     secret: prepared.clusterSecret,
     logger,
+    runsAs: (id) => (isIncarnation(id) ? baseOf(id) : null),
     ...livenessTimings(config.tickMs * config.electionTicks),
   });
   if (prepared.clusterSecret === null)

@@ -4,7 +4,8 @@
 //    batches, one per socket write, for all messages but snapshots;
 //  - POST /raft/snapshot: a snapshot streamed in chunks, reassembled before delivery.
 // Every stream and request must carry `Authorization: Bearer <secret>` (when a secret is
-// set) and come from a known peer id: 401 / 403 otherwise, before anything is read.
+// set) and come from a known peer id (or an id that runs as one: options.runsAs): 401 / 403
+// otherwise, before anything is read.
 // The receiver of a stream acknowledges frames (stream-liveness.ts) so that its sender can
 // tell a live connection from one a partition left silent.
 
@@ -101,7 +102,7 @@ export class HttpTransport implements Transport {
     if (this.closed) return;
     const touched = new Set<PeerSender>();
     for (const m of messages) {
-      const peer = this.peers.get(m.to);
+      const peer = this.peerFor(m.to);
       if (!peer) {
         this.droppedUnknown++;
         this.log.warn(
@@ -143,6 +144,17 @@ export class HttpTransport implements Transport {
         log: this.log,
       }),
     );
+  }
+
+  /** The sender for `id`: a known peer's, or one made for an id that runs as a known peer (options.runsAs). */
+  private peerFor(id: NodeId): PeerSender | undefined {
+    const known = this.peers.get(id);
+    if (known !== undefined) return known;
+    const as = this.options.runsAs?.(id) ?? null;
+    const host = as === null ? undefined : this.peers.get(as);
+    if (host === undefined) return undefined;
+    this.setPeer(id, host.target());
+    return this.peers.get(id);
   }
 
   removePeer(id: NodeId): void {
@@ -280,7 +292,7 @@ export class HttpTransport implements Transport {
       }
     }
     const from = req.headers[FROM_HEADER];
-    if (typeof from !== 'string' || !this.peers.has(from)) {
+    if (typeof from !== 'string' || this.peerFor(from) === undefined) {
       const fields = typeof from === 'string' ? { remote, from } : { remote };
       this.options.onUnauthorized?.({ ...fields, reason: 'peer' });
       this.log.warn(`403:${String(from)}`, fields, 'peer request refused: sender is not a known member');
@@ -290,7 +302,7 @@ export class HttpTransport implements Transport {
   }
 
   private checkAddressing(req: IncomingMessage, m: Message, from: NodeId): void {
-    if (m.from !== from || !this.peers.has(m.from)) {
+    if (m.from !== from || this.peerFor(m.from) === undefined) {
       const remote = req.socket.remoteAddress ?? '?';
       this.options.onUnauthorized?.({ remote, reason: 'peer', from: m.from });
       this.log.warn(

@@ -47,6 +47,14 @@ export interface HttpTransportOptions {
   readonly silenceMs?: number;
   /** How long a TCP connect to a peer may take (default 1000 ms). */
   readonly connectTimeoutMs?: number;
+  /**
+   * The known peer an unknown id runs as, or null (the default for every id). A new
+   * incarnation `<base>~<suffix>` of a member runs where that member ran, before any
+   * configuration this node has applied names it: its messages are accepted and messages to
+   * it go to that member's address. A member that joins an existing cluster knows only the
+   * first configuration, and its leader may itself be an incarnation.
+   */
+  readonly runsAs?: (id: NodeId) => NodeId | null;
 }
 
 /** The tunables' defaults. */

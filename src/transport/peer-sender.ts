@@ -134,6 +134,11 @@ export class PeerSender {
     this.snapshots.poke();
   }
 
+  /** Where this peer is reached now. */
+  target(): string {
+    return this.address;
+  }
+
   setAddress(address: string): void {
     if (address === this.address || this.stopped) return;
     this.address = address;

@@ -238,6 +238,36 @@ test('messages from an id that is not a known peer are refused with 403', async 
   t.deepEqual(b.inbox, []);
 });
 
+test('an incarnation of a known peer is reached where that peer runs, and no other stranger is', async (t) => {
+  // A member joining an existing cluster knows the first configuration (a, b); its leader may
+  // be an incarnation (a~k3f9a2) that no configuration it has applied names yet.
+  const runsAs = (id: NodeId): NodeId | null => (id.includes('~') ? id.slice(0, id.indexOf('~')) : null);
+  const joiner = await startNode(t, 'b~q7w2e9', { runsAs });
+  const leader = await startNode(t, 'a~k3f9a2');
+  const stranger = await startNode(t, 'c~x1y2z3');
+  joiner.tr.setPeer('a', leader.addr); // from the first configuration: a ran where a~k3f9a2 runs
+  leader.tr.setPeer('b~q7w2e9', joiner.addr);
+  stranger.tr.setPeer('b~q7w2e9', joiner.addr);
+  leader.tr.send([hb('a~k3f9a2', 'b~q7w2e9', 1)]);
+  await until('the joiner to hear the leader', () => joiner.inbox.length === 1);
+  t.is(joiner.inbox[0]?.from, 'a~k3f9a2');
+  // The answer goes to the address of the member it runs as.
+  joiner.tr.send([hb('b~q7w2e9', 'a~k3f9a2', 1)]);
+  await until('the leader to hear the answer', () => leader.inbox.length === 1);
+  // c is no member this node knows: its incarnation is refused.
+  stranger.tr.send([hb('c~x1y2z3', 'b~q7w2e9', 1)]);
+  await until('the stranger to fail', () => (stranger.tr.stats()['b~q7w2e9']?.failed ?? 0) > 0);
+  t.true(joiner.refused.some((r) => r.reason === 'peer' && r.from === 'c~x1y2z3'));
+  t.is(joiner.inbox.length, 1);
+  // Without runsAs (the default) an incarnation is a stranger like any other.
+  const strict = await startNode(t, 'd');
+  strict.tr.setPeer('a', leader.addr);
+  leader.tr.setPeer('d', strict.addr);
+  leader.tr.send([hb('a~k3f9a2', 'd', 1)]);
+  await until('the leader to fail', () => (leader.tr.stats()['d']?.failed ?? 0) > 0);
+  t.deepEqual(strict.inbox, []);
+});
+
 // Serial: timing is measured, so no other test in this file may hog the event loop meanwhile.
 test.serial('a dead peer does not delay delivery to a live one', async (t) => {
   const [a, b] = await mesh(t, ['a', 'b']);
