@@ -3,34 +3,13 @@
 // uses stops answering (the members come from /cluster/status, src/console/cluster.ts).
 // Every write carries an Idempotency-Key, so a retry on another member cannot apply twice.
 
-import type { JobStatus } from '../fsm/types.js';
+import type { FilamentView, JobStatus, PrintJobView, PrinterView } from '../fsm/types.js';
 
-export interface Printer {
-  readonly id: string;
-  readonly company: string;
-  readonly model: string;
-}
-
-export interface Filament {
-  readonly id: string;
-  readonly type: string;
-  readonly color: string;
-  readonly total_weight_in_grams: number;
-  readonly remaining_weight_in_grams: number;
-  readonly reserved_weight_in_grams: number;
-  readonly available_weight_in_grams: number;
-}
-
+/** The shop's records as the API returns them: the FSM's own views (types only, nothing bundled). */
+export type Printer = PrinterView;
+export type Filament = FilamentView;
+export type PrintJob = PrintJobView;
 export type { JobStatus };
-
-export interface PrintJob {
-  readonly id: string;
-  readonly printer_id: string;
-  readonly filament_id: string;
-  readonly filepath: string;
-  readonly print_weight_in_grams: number;
-  readonly status: JobStatus;
-}
 
 export interface PeerStatus {
   readonly id: string;
