@@ -18,6 +18,7 @@ export interface NodeStatusView {
   leader: string | null;
   commit: number;
   applied: number;
+  config: { voters: readonly string[]; learners: readonly string[] };
 }
 
 export interface ProcessNode {

@@ -7,23 +7,7 @@
 import test from 'ava';
 import { baseOf } from '../../src/membership/index.js';
 import { ProcessCluster, sleep } from '../helpers/process-cluster.js';
-
-interface StatusWithConfig {
-  readonly id: string;
-  readonly role: string;
-  readonly commit: number;
-  readonly applied: number;
-  readonly config: { readonly voters: readonly string[]; readonly learners: readonly string[] };
-}
-
-async function status(url: string): Promise<StatusWithConfig | null> {
-  try {
-    const res = await fetch(`${url}/cluster/status`, { signal: AbortSignal.timeout(1000) });
-    return res.ok ? ((await res.json()) as StatusWithConfig) : null;
-  } catch {
-    return null;
-  }
-}
+import type { NodeStatusView } from '../helpers/process-cluster.js';
 
 test('a member added to a running cluster ends with the configuration every other member has', async (t) => {
   t.timeout(90_000);
@@ -39,9 +23,9 @@ test('a member added to a running cluster ends with the configuration every othe
 
   const added = await cluster.addMember('n4');
   const deadline = Date.now() + 60_000;
-  let views: (StatusWithConfig | null)[] = [];
+  let views: (NodeStatusView | null)[] = [];
   for (;;) {
-    views = await Promise.all(cluster.nodes.map((n) => status(n.url)));
+    views = await Promise.all(cluster.nodes.map((n) => cluster.status(n.id)));
     const leaderView = views.find((v) => v?.role === 'leader') ?? undefined;
     const joined = leaderView?.config.voters.find((v) => baseOf(v) === 'n4');
     const caughtUp = views.every(
@@ -52,7 +36,7 @@ test('a member added to a running cluster ends with the configuration every othe
       t.fail(`n4 never became a voter:\n${JSON.stringify(views)}\n${cluster.dump()}`);
     await sleep(100);
   }
-  const sorted = (v: StatusWithConfig | null): string => JSON.stringify([...(v?.config.voters ?? [])].sort());
+  const sorted = (v: NodeStatusView | null): string => JSON.stringify([...(v?.config.voters ?? [])].sort());
   const addedView = views[cluster.nodes.indexOf(added)] ?? null;
   t.is(addedView?.config.voters.length, 4, sorted(addedView));
   for (const view of views) t.is(sorted(view), sorted(addedView), `${view?.id}'s configuration`);

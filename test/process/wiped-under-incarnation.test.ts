@@ -7,33 +7,16 @@
 import test from 'ava';
 import { baseOf } from '../../src/membership/index.js';
 import { ProcessCluster, sleep } from '../helpers/process-cluster.js';
-import type { ProcessNode } from '../helpers/process-cluster.js';
-
-interface View {
-  readonly id: string;
-  readonly role: string;
-  readonly commit: number;
-  readonly applied: number;
-  readonly config: { readonly voters: readonly string[]; readonly learners: readonly string[] };
-}
-
-async function view(node: ProcessNode): Promise<View | null> {
-  try {
-    const res = await fetch(`${node.url}/cluster/status`, { signal: AbortSignal.timeout(1000) });
-    return res.ok ? ((await res.json()) as View) : null;
-  } catch {
-    return null;
-  }
-}
+import type { NodeStatusView, ProcessNode } from '../helpers/process-cluster.js';
 
 /** Waits until some node leads with a voter of base `base` that is an incarnation, caught up everywhere. */
 async function rejoined(cluster: ProcessCluster, base: string, what: string): Promise<string> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const views = await Promise.all(cluster.nodes.map(view));
-    const leader = views.find((v): v is View => v?.role === 'leader');
+    const views = await Promise.all(cluster.nodes.map((n) => cluster.status(n.id)));
+    const leader = views.find((v): v is NodeStatusView => v?.role === 'leader');
     const voter = leader?.config.voters.find((v) => baseOf(v) === base && v !== base);
-    const mine = views.find((v): v is View => v !== null && v.id === voter);
+    const mine = views.find((v): v is NodeStatusView => v !== null && v.id === voter);
     if (voter !== undefined && mine !== undefined && leader !== undefined && mine.applied >= leader.commit)
       return voter;
     if (Date.now() > deadline)
@@ -74,7 +57,7 @@ test('a member wiped while an incarnation leads rejoins and catches up', async (
     body: JSON.stringify({ to: incarnation }),
   });
   t.is(res.status, 200, await res.text());
-  t.is((await view(a))?.role, 'leader', `${incarnation} leads`);
+  t.is((await cluster.status(a.id))?.role, 'leader', `${incarnation} leads`);
   await write(a, 'XL');
 
   // 2. Another member loses its data while the incarnation leads: it must rejoin too.
