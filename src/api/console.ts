@@ -1,7 +1,7 @@
 // The web console on every node: `GET /` (the page) and `GET /console/<name>.<hash>.<ext>`
 // (its script and stylesheet, src/api/console-assets.ts). The page may run only its own
 // script (CSP without 'unsafe-inline') and talk only to this cluster's members; it changes
-// state only through the same API routes, with the same validation, as any other client.
+// state only through the same API routes, with the same validation, like every other client.
 // The HTML is revalidated on every load (ETag); the hashed files are cached for a year.
 
 import type { Request, Response } from 'express';
