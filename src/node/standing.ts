@@ -1,5 +1,5 @@
-// What the driver believes about leadership, as its Readies report it (the role, the leader
-// it follows, the term), whether it has caught up with that leader (readiness), and how it
+// What the driver believes about leadership, as its Readies report it (its role and the leader
+// it follows), whether it has caught up with that leader (readiness), and how it
 // says no to a request it cannot serve: the errors a client acts on (retry elsewhere, follow
 // the leader, wait for an election).
 
