@@ -10,8 +10,9 @@
 // The machine is shared and noisy, so the load average is printed with each run.
 // Options: --duration <s> (default 10), --repeat <n> (default 3), --vs etcd,
 // --rows w1,w16,w64,rl-all,rl-leader,rs-all (default all), --json <file>; for experiments on
-// Raft3D alone: --snapshot-every <n> (the nodes' RAFT3D_SNAPSHOT_EVERY), --node-args '<flags>'
-// (e.g. '--trace-gc').
+// Raft3D alone: --snapshot-every <n> (the nodes' RAFT3D_SNAPSHOT_EVERY), --node-args='<flags>'
+// (e.g. '--trace-gc', or '--cpu-prof --cpu-prof-dir=/tmp/prof': profiles are written as the
+// nodes stop).
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -116,8 +117,8 @@ const raft3d: System = {
       const stop = async (): Promise<void> => {
         if (values['node-args']?.includes('--trace-gc'))
           for (const n of cluster.nodes) console.error(`--- ${n.id} (last lines)\n${n.output.slice(-6000)}`);
-        // A CPU profile is written when the process exits normally (SIGTERM), not on kill -9.
-        if (values['node-args']?.includes('--cpu-prof'))
+        // A CPU or heap profile is written when the process exits normally (SIGTERM), not on kill -9.
+        if (/--(cpu|heap)-prof/.test(values['node-args'] ?? ''))
           await Promise.all(cluster.nodes.map((n) => cluster.terminate(n.id)));
         await cluster.stop();
       };
@@ -202,7 +203,7 @@ async function measure(system: System, index: number): Promise<Run> {
       rows[w.key] = await runLoad(started.spec(w));
       const r = rows[w.key]!;
       console.error(
-        `  ${w.key.padEnd(9)} ${r.perSecond.toFixed(0).padStart(6)}/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  errors ${r.errors}`,
+        `  ${w.key.padEnd(9)} ${r.perSecond.toFixed(0).padStart(6)}/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  CPU ${r.cpuUsPerOp.toFixed(0)} µs/op  errors ${r.errors}`,
       );
     }
   } finally {
@@ -215,11 +216,13 @@ const fmt = (v: number, digits = 0): string => (Number.isFinite(v) ? v.toFixed(d
 const spread = (vs: readonly number[], digits = 0): string =>
   `${fmt(median(vs), digits)} (${fmt(Math.min(...vs), digits)}–${fmt(Math.max(...vs), digits)})`;
 
+const cpu = (rs: readonly LoadResult[]): string => fmt(median(rs.map((r) => r.cpuUsPerOp)));
+
 function table(ours: readonly Run[], theirs: readonly Run[]): string {
   const vs = theirs.length > 0;
   const head = vs
-    ? '| workload | clients | Raft3D ops/s | etcd ops/s | ratio | Raft3D p50 ms | etcd p50 ms | Raft3D p99 ms | etcd p99 ms | errors |'
-    : '| workload | clients | Raft3D ops/s | p50 ms | p99 ms | errors |';
+    ? '| workload | clients | Raft3D ops/s | etcd ops/s | ratio | Raft3D p50 ms | etcd p50 ms | Raft3D p99 ms | etcd p99 ms | CPU µs/op Raft3D | CPU µs/op etcd | errors |'
+    : '| workload | clients | Raft3D ops/s | p50 ms | p99 ms | CPU µs/op | errors |';
   const columns = head.split('|').length - 2;
   const lines = [head, `|---|${'---:|'.repeat(columns - 1)}`];
   for (const w of workloads) {
@@ -227,7 +230,7 @@ function table(ours: readonly Run[], theirs: readonly Run[]): string {
     const errors = [...ours, ...theirs].reduce((n, r) => n + (r.rows[w.key]?.errors ?? 0), 0);
     if (!vs) {
       lines.push(
-        `| ${w.name} | ${w.clients} | ${spread(mine.map((r) => r.perSecond))} | ${fmt(median(mine.map((r) => r.p50Ms)), 2)} | ${fmt(median(mine.map((r) => r.p99Ms)), 2)} | ${errors} |`,
+        `| ${w.name} | ${w.clients} | ${spread(mine.map((r) => r.perSecond))} | ${fmt(median(mine.map((r) => r.p50Ms)), 2)} | ${fmt(median(mine.map((r) => r.p99Ms)), 2)} | ${cpu(mine)} | ${errors} |`,
       );
       continue;
     }
@@ -237,7 +240,8 @@ function table(ours: readonly Run[], theirs: readonly Run[]): string {
     lines.push(
       `| ${w.name} | ${w.clients} | ${spread(mine.map((r) => r.perSecond))} | ${spread(other.map((r) => r.perSecond))} | ${spread(ratios, 2)} | ` +
         `${fmt(median(mine.map((r) => r.p50Ms)), 2)} | ${fmt(median(other.map((r) => r.p50Ms)), 2)} | ` +
-        `${fmt(median(mine.map((r) => r.p99Ms)), 2)} | ${fmt(median(other.map((r) => r.p99Ms)), 2)} | ${errors} |`,
+        `${fmt(median(mine.map((r) => r.p99Ms)), 2)} | ${fmt(median(other.map((r) => r.p99Ms)), 2)} | ` +
+        `${cpu(mine)} | ${cpu(other)} | ${errors} |`,
     );
   }
   return lines.join('\n');
@@ -283,7 +287,9 @@ async function main(): Promise<void> {
       `fsync/s ${fsyncPerSecond.toFixed(0)} (level batch, sync), load average ${loadAtStart} at start, ${report.loadAverage.end} at end` +
       (etcdSystem ? `; etcd ${version} before and after each Raft3D run` : ''),
   );
-  console.log('(ops/s and ratio: median (min–max) over the runs; latencies: median over the runs)');
+  console.log(
+    "(ops/s and ratio: median (min–max) over the runs; latencies and CPU: median over the runs; CPU µs/op: the whole machine's busy time, loader included, per successful operation)",
+  );
   console.log(table(ours, theirs));
   console.log(
     `load average per run: ${[

@@ -3,6 +3,7 @@
 // milliseconds (a p50 of "0" says nothing at 1 client), so every 2xx response time is also
 // kept here, in microseconds, and the percentiles come from those.
 
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 export interface LoadSpec {
@@ -20,11 +21,34 @@ export interface LoadResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /**
+   * CPU time the whole machine spent per successful operation (every process: the loader
+   * and the system under test alike), in microseconds; NaN where /proc/stat is missing.
+   */
+  readonly cpuUsPerOp: number;
+}
+
+/** Busy CPU time of the whole machine so far, in microseconds (Linux /proc/stat), or NaN. */
+function machineBusyUs(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal: everything but idle and iowait is busy.
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return ((user + nice + system + irq + softirq + steal) * 1e6) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
 }
 
 /** Runs the load for `spec.seconds` and measures it. */
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const times: number[] = [];
+  const busyBefore = machineBusyUs();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -43,6 +67,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       if (status >= 200 && status < 300) times.push(ms);
     });
   });
+  const busyUs = machineBusyUs() - busyBefore;
   times.sort((a, b) => a - b);
   const at = (q: number): number => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? NaN;
   return {
@@ -50,6 +75,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     p50Ms: at(0.5),
     p99Ms: at(0.99),
     errors: result.non2xx + result.errors + result.timeouts,
+    cpuUsPerOp: busyUs / Math.max(1, result['2xx']),
   };
 }
 
