@@ -1,7 +1,8 @@
 // `npm run disk-bench -- [--seconds 3]`: what one durable Ready write costs on this disk, for
-// the ways the Raft log could be stored: LevelDB batches (what LevelStorage does) and a log
-// segment file (records with a CRC appended, then fdatasync, or written with O_DSYNC; the
-// file preallocated with zeros so a sync has no size or block map to update, or grown).
+// the ways the Raft log could be stored: LevelDB batches (what LevelStorage did) and a log
+// segment file (records with a CRC appended, then fdatasync, or written with O_DSYNC as
+// SegmentStorage does; the file preallocated with zeros so a sync has no size or block map
+// to update, or grown).
 // Each shape runs alone (one writer) and as three writers at once on three files, as the
 // three members of a local cluster do on this machine's one disk.
 
@@ -117,11 +118,11 @@ async function drive(
 }
 
 const shapes: [string, (dir: string) => Promise<Writer>][] = [
-  ['LevelDB chained batch, sync, key per entry (now)', (d) => levelWriter(d)],
+  ['LevelDB chained batch, sync, key per entry (LevelStorage, before)', (d) => levelWriter(d)],
   ['LevelDB, one key per Ready', (d) => levelWriter(d, 'key per Ready')],
   ['LevelDB, 64 MiB write buffer', (d) => levelWriter(d, 'key per entry', 64 << 20)],
   ['segment, preallocated, write + fdatasync', (d) => segmentWriter(d, 'fdatasync', true)],
-  ['segment, preallocated, O_DSYNC write', (d) => segmentWriter(d, 'o_dsync', true)],
+  ['segment, preallocated, O_DSYNC write (SegmentStorage, now)', (d) => segmentWriter(d, 'o_dsync', true)],
   [
     'segment, preallocated, O_DSYNC writeSync on the main thread',
     (d) => segmentWriter(d, 'o_dsync on the main thread', true),

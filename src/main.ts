@@ -26,7 +26,7 @@ import {
 } from './membership/index.js';
 import type { Identity, IdentityRegistry } from './membership/index.js';
 import { createMetrics } from './metrics/index.js';
-import { LevelStorage, StorageCorruptionError } from './storage/index.js';
+import { SegmentStorage, StorageCorruptionError } from './storage/index.js';
 import { HttpTransport, livenessTimings } from './transport/index.js';
 import { Forwarder, createApiServer, createApp, startShopNode } from './api/index.js';
 import type { ShopNode } from './api/index.js';
@@ -126,7 +126,7 @@ async function run(config: Config, baseLogger: Logger): Promise<void> {
   };
   const metrics = createMetrics();
   // The node driver times each durable save into raft3d_fsync_latency_seconds.
-  const storage = await LevelStorage.open(config.dataDir, { logger });
+  const storage = await SegmentStorage.open(config.dataDir, { logger });
   lifecycle.onStartupAbort(() => storage.close());
 
   const peers = new Map<string, string>();

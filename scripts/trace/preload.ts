@@ -9,11 +9,11 @@ import { appendFileSync } from 'node:fs';
 import { Server, ServerResponse } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { RaftCore } from '../../src/raft/core.js';
 import type { Entry, Message, Ready } from '../../src/raft/messages.js';
 import { RaftNode } from '../../src/node/raft-node.js';
-import { LevelStorage } from '../../src/storage/level-storage.js';
+import { SegmentStorage } from '../../src/storage/segment-storage.js';
 import type { SaveBatch } from '../../src/storage/types.js';
 import { HttpTransport } from '../../src/transport/http-transport.js';
 
@@ -34,6 +34,13 @@ function flush(): void {
 }
 setInterval(flush, 500).unref();
 process.on('exit', flush);
+
+// Every GC pause of this process (index -1: it belongs to no write), so that the analysis can
+// say which slow writes overlapped one.
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries())
+    mark('gc', -1, performance.timeOrigin + e.startTime, `,"ms":${e.duration.toFixed(3)}`);
+}).observe({ entryTypes: ['gc'] });
 
 type Method = (this: any, ...args: any[]) => unknown;
 
@@ -122,10 +129,10 @@ wrap(
 );
 
 wrap(
-  LevelStorage.prototype,
+  SegmentStorage.prototype,
   'save',
   (original) =>
-    function (this: LevelStorage, batch: SaveBatch) {
+    function (this: SegmentStorage, batch: SaveBatch) {
       const indexes = commandIndexes(batch.entries);
       for (const i of indexes) mark('save-start', i);
       const done = original.call(this, batch) as Promise<void>;

@@ -106,7 +106,7 @@ export async function resolveIdentity(options: ResolveIdentityOptions): Promise<
 }
 
 function holdsRaftData(dataDir: string): boolean {
-  return ['log', 'snapshots'].some((sub) => {
+  return ['wal', 'log', 'snapshots'].some((sub) => {
     const dir = path.join(dataDir, sub);
     return existsSync(dir) && readdirSync(dir).length > 0;
   });

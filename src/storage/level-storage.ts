@@ -13,7 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ClassicLevel } from 'classic-level';
 import type { Entry, Snapshot } from '../raft/index.js';
-import { StorageCorruptionError, StorageInvariantError } from './errors.js';
+import { StorageCorruptionError } from './errors.js';
 import { planSave } from './log-rules.js';
 import {
   RecordError,
@@ -28,20 +28,16 @@ import {
 } from './record-codec.js';
 import type { SnapshotPointer } from './record-codec.js';
 import {
-  listSnapshotFiles,
-  listTempFiles,
-  readSnapshotFile,
+  dropSnapshotFile,
+  readPointedSnapshot,
   removeFiles,
+  removeStaleSnapshotFiles,
   snapshotFileName,
   writeSnapshotFile,
 } from './snapshot-files.js';
+import type { StorageLogger } from './snapshot-files.js';
+import { WriteQueue } from './write-queue.js';
 import type { PersistedState, RaftStorage, SaveBatch } from './types.js';
-
-/** The part of a pino logger storage uses. */
-export interface StorageLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-}
 
 export type FsyncKind = 'batch' | 'snapshot-file' | 'directory';
 
@@ -64,10 +60,9 @@ export class LevelStorage implements RaftStorage {
   private lastIndex = 0;
   private hasState = false;
   private opened: PersistedState | null | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue: WriteQueue;
   /** Snapshots being stored (see saveSnapshot); close() lets them finish. */
   private readonly snapshotSaves = new Set<Promise<void>>();
-  private failure: Error | null = null;
   private closed = false;
   private readonly logDir: string;
   private readonly snapDir: string;
@@ -79,6 +74,7 @@ export class LevelStorage implements RaftStorage {
   ) {
     this.logDir = path.join(dir, 'log');
     this.snapDir = path.join(dir, 'snapshots');
+    this.queue = new WriteQueue(dir);
   }
 
   /** Opens (or creates) the store in `dir` and verifies every record in it. */
@@ -109,7 +105,7 @@ export class LevelStorage implements RaftStorage {
     const storage = new LevelStorage(abs, db, options);
     try {
       storage.opened = await storage.check();
-      await storage.removeStaleSnapshotFiles();
+      await removeStaleSnapshotFiles(storage.snapDir, storage.snapshot, options.logger);
     } catch (err) {
       await db.close();
       throw err;
@@ -132,25 +128,7 @@ export class LevelStorage implements RaftStorage {
     let pointer: SnapshotPointer = { index: 0, term: 0 };
     if (pointerBuf) {
       pointer = this.decode(pointerBuf, decodeSnapshotPointer, 'snapshot pointer');
-      const file = path.join(this.snapDir, snapshotFileName(pointer.term, pointer.index));
-      try {
-        snapshot = await readSnapshotFile(file);
-      } catch (err) {
-        const problem =
-          err instanceof RecordError
-            ? err.message
-            : (err as NodeJS.ErrnoException).code === 'ENOENT'
-              ? 'the snapshot file the log points at is missing'
-              : `cannot read it: ${(err as Error).message}`;
-        throw new StorageCorruptionError(this.dir, file, problem);
-      }
-      if (snapshot.meta.index !== pointer.index || snapshot.meta.term !== pointer.term) {
-        throw new StorageCorruptionError(
-          this.dir,
-          file,
-          `header says index ${snapshot.meta.index} term ${snapshot.meta.term}, its name and the log say index ${pointer.index} term ${pointer.term}`,
-        );
-      }
+      snapshot = await readPointedSnapshot(this.dir, this.snapDir, pointer);
     }
     const hsBuf = await this.db.get(HARD_STATE_KEY);
     const hardState = hsBuf ? this.decode(hsBuf, decodeHardState, 'hard state') : null;
@@ -226,7 +204,7 @@ export class LevelStorage implements RaftStorage {
       if (newSnapshot) this.snapshot = newSnapshot;
       this.lastIndex = plan.lastIndex;
       this.hasState = true;
-      if (newSnapshot) await this.dropSnapshotFile(previous, newSnapshot);
+      if (newSnapshot) await dropSnapshotFile(this.snapDir, previous, newSnapshot);
     });
   }
 
@@ -247,10 +225,10 @@ export class LevelStorage implements RaftStorage {
 
   private async storeSnapshot(snapshot: Snapshot): Promise<void> {
     const { index } = snapshot.meta;
-    this.throwIfFailed();
+    this.queue.throwIfFailed();
     if (index <= this.snapshot.index) return;
     const pointer = await this.writeSnapshot(snapshot);
-    return this.enqueue(async () => {
+    return this.queue.enqueue(async () => {
       if (index <= this.snapshot.index) {
         // A newer snapshot (installed from the leader) switched in first: this file is unused.
         await removeFiles(this.snapDir, [snapshotFileName(pointer.term, pointer.index)]);
@@ -264,7 +242,7 @@ export class LevelStorage implements RaftStorage {
       this.snapshot = pointer;
       if (this.lastIndex < index) this.lastIndex = index;
       this.hasState = true;
-      await this.dropSnapshotFile(previous, pointer);
+      await dropSnapshotFile(this.snapDir, previous, pointer);
       this.options.logger?.info(
         { dir: this.dir, index, term: pointer.term, compacted: compactTo - previous.index },
         'snapshot stored, log compacted',
@@ -278,7 +256,7 @@ export class LevelStorage implements RaftStorage {
     // Snapshot saves enqueue their switch only after their file is written: wait for them,
     // then for the queue as it is then (not as it is now).
     const done = Promise.allSettled([...this.snapshotSaves])
-      .then(() => this.tail)
+      .then(() => this.queue.drained())
       .then(
         () => this.db.close(),
         () => this.db.close(),
@@ -289,28 +267,7 @@ export class LevelStorage implements RaftStorage {
   /** Runs storage operations one at a time; after a failed write, every later one fails too. */
   private run<T>(op: () => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`storage in ${this.dir} is closed`));
-    return this.enqueue(op);
-  }
-
-  /** run() without the closed check, for the tail of work accepted before close(). */
-  private enqueue<T>(op: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(() => {
-      this.throwIfFailed();
-      return op().catch((err: unknown) => {
-        // A failed write leaves our view of the disk uncertain: refuse everything after it.
-        // (A refused batch wrote nothing, and corruption is reported by verify(), so those do not.)
-        if (!(err instanceof StorageCorruptionError || err instanceof StorageInvariantError))
-          this.failure = err instanceof Error ? err : new Error(String(err));
-        throw err;
-      });
-    });
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-
-  private throwIfFailed(): void {
-    if (this.failure)
-      throw new Error(`storage in ${this.dir} failed earlier (${this.failure.message}); restart the member`);
+    return this.queue.enqueue(op);
   }
 
   private async write(ops: BatchOp[]): Promise<void> {
@@ -330,29 +287,6 @@ export class LevelStorage implements RaftStorage {
     const onFsync = this.options.onFsync;
     await writeSnapshotFile(this.snapDir, snapshot, onFsync ? (s, what) => onFsync(s, what) : undefined);
     return { index: snapshot.meta.index, term: snapshot.meta.term };
-  }
-
-  /** Removes the previous snapshot file once the log points at its successor. */
-  private async dropSnapshotFile(previous: SnapshotPointer, current: SnapshotPointer): Promise<void> {
-    if (previous.index === 0 && previous.term === 0) return;
-    const old = snapshotFileName(previous.term, previous.index);
-    if (old !== snapshotFileName(current.term, current.index)) await removeFiles(this.snapDir, [old]);
-  }
-
-  /** Temp files and snapshots the log does not point at (a crash mid-write leaves them). */
-  private async removeStaleSnapshotFiles(): Promise<void> {
-    const current =
-      this.snapshot.index === 0 ? null : snapshotFileName(this.snapshot.term, this.snapshot.index);
-    const stale = [
-      ...(await listSnapshotFiles(this.snapDir)).map((f) => f.name).filter((n) => n !== current),
-      ...(await listTempFiles(this.snapDir)),
-    ];
-    if (stale.length === 0) return;
-    this.options.logger?.info(
-      { dir: this.snapDir, files: stale },
-      'removing snapshot files the log does not use',
-    );
-    await removeFiles(this.snapDir, stale);
   }
 
   private decode<T>(buf: Buffer, decode: (b: Buffer) => T, what: string): T {

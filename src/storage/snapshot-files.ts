@@ -7,7 +7,9 @@ import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConfState, Snapshot, SnapshotMeta } from '../raft/index.js';
 import { crc32 } from './crc32.js';
+import { StorageCorruptionError } from './errors.js';
 import { RecordError, readU64, writeU64 } from './record-codec.js';
+import type { SnapshotPointer } from './record-codec.js';
 
 const MAGIC = Buffer.from('R3DSNAP\0', 'latin1');
 const VERSION = 1;
@@ -153,4 +155,69 @@ export async function removeFiles(dir: string, names: readonly string[]): Promis
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
   }
+}
+
+/** The part of a pino logger storage uses. */
+export interface StorageLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+/**
+ * Reads the snapshot file a log points at; throws StorageCorruptionError (naming the file)
+ * when it is missing, unreadable, damaged or not the snapshot the pointer names.
+ */
+export async function readPointedSnapshot(
+  dataDir: string,
+  snapDir: string,
+  pointer: SnapshotPointer,
+): Promise<Snapshot> {
+  const file = path.join(snapDir, snapshotFileName(pointer.term, pointer.index));
+  let snapshot: Snapshot;
+  try {
+    snapshot = await readSnapshotFile(file);
+  } catch (err) {
+    const problem =
+      err instanceof RecordError
+        ? err.message
+        : (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'the snapshot file the log points at is missing'
+          : `cannot read it: ${(err as Error).message}`;
+    throw new StorageCorruptionError(dataDir, file, problem);
+  }
+  if (snapshot.meta.index !== pointer.index || snapshot.meta.term !== pointer.term) {
+    throw new StorageCorruptionError(
+      dataDir,
+      file,
+      `header says index ${snapshot.meta.index} term ${snapshot.meta.term}, its name and the log say index ${pointer.index} term ${pointer.term}`,
+    );
+  }
+  return snapshot;
+}
+
+/** Removes the previous snapshot file once the log points at its successor. */
+export async function dropSnapshotFile(
+  snapDir: string,
+  previous: SnapshotPointer,
+  current: SnapshotPointer,
+): Promise<void> {
+  if (previous.index === 0 && previous.term === 0) return;
+  const old = snapshotFileName(previous.term, previous.index);
+  if (old !== snapshotFileName(current.term, current.index)) await removeFiles(snapDir, [old]);
+}
+
+/** Temp files and snapshots the log does not point at (a crash mid-write leaves them). */
+export async function removeStaleSnapshotFiles(
+  snapDir: string,
+  pointer: SnapshotPointer,
+  logger: StorageLogger | undefined,
+): Promise<void> {
+  const current = pointer.index === 0 ? null : snapshotFileName(pointer.term, pointer.index);
+  const stale = [
+    ...(await listSnapshotFiles(snapDir)).map((f) => f.name).filter((n) => n !== current),
+    ...(await listTempFiles(snapDir)),
+  ];
+  if (stale.length === 0) return;
+  logger?.info({ dir: snapDir, files: stale }, 'removing snapshot files the log does not use');
+  await removeFiles(snapDir, stale);
 }

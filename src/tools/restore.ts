@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PrintShop } from '../fsm/index.js';
-import { LevelStorage } from '../storage/index.js';
+import { SegmentStorage } from '../storage/index.js';
 import { parseMemberList } from '../config.js';
 import { readBootstrap, writeBootstrap } from '../bootstrap.js';
 
@@ -38,7 +38,7 @@ export async function restoreMember(options: RestoreOptions): Promise<string> {
   if (readBootstrap(options.dataDir) !== null) {
     throw new RestoreError(`${options.dataDir} already belongs to a member; restore into an empty directory`);
   }
-  const storage = await LevelStorage.open(options.dataDir);
+  const storage = await SegmentStorage.open(options.dataDir);
   try {
     if ((await storage.load()) !== null) {
       throw new RestoreError(`${options.dataDir} already holds Raft state; restore into an empty directory`);

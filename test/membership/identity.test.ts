@@ -106,6 +106,14 @@ test('a data dir of another member, or Raft data without a record, is refused', 
     resolveIdentity({ dataDir: orphan, base: 'b', configuredVoters: [], registry, warn: quiet }),
     { instanceOf: IdentityError, message: /holds Raft data but no bootstrap.json/ },
   );
+  // The same for today's log segments.
+  const orphanWal = tempDir(t);
+  mkdirSync(path.join(orphanWal, 'wal'));
+  writeFileSync(path.join(orphanWal, 'wal', '0000000000000001.wal'), Buffer.alloc(64));
+  await t.throwsAsync(
+    resolveIdentity({ dataDir: orphanWal, base: 'b', configuredVoters: [], registry, warn: quiet }),
+    { instanceOf: IdentityError, message: /holds Raft data but no bootstrap.json/ },
+  );
 });
 
 test('the registry records the id before the data dir does, and a registry failure leaves the dir empty', async (t) => {

@@ -2,52 +2,44 @@
 // file and what to do, instead of silently truncating possibly committed data; the rest of
 // the cluster keeps serving meanwhile.
 
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { ClassicLevel } from 'classic-level';
+import { readFrames } from '../../src/storage/wal-records.js';
 import { ProcessCluster } from '../helpers/process-cluster.js';
 import { postJson } from '../helpers/load.js';
 import { waitCaughtUp } from '../helpers/failover.js';
 
-/** The classic-level database inside a member's data dir (the folder holding CURRENT). */
-function findLevelDir(root: string): string {
+/** The log segments inside a member's data dir (the folder named wal). */
+function findSegments(root: string): string[] {
   for (const name of readdirSync(root)) {
     const full = path.join(root, name);
-    if (name === 'CURRENT') return root;
-    if (statSync(full).isDirectory()) {
-      try {
-        return findLevelDir(full);
-      } catch {
-        // not in this folder
-      }
+    if (!statSync(full).isDirectory()) continue;
+    if (name === 'wal')
+      return readdirSync(full)
+        .filter((n) => n.endsWith('.wal'))
+        .sort()
+        .map((n) => path.join(full, n));
+    try {
+      return findSegments(full);
+    } catch {
+      // not in this folder
     }
   }
-  throw new Error(`no classic-level database under ${root}`);
+  throw new Error(`no log segments under ${root}`);
 }
 
-/** Flips one payload byte of a command entry in the middle of the stored log. */
-async function corruptOneEntry(dataDir: string): Promise<void> {
-  const db = new ClassicLevel<Buffer, Buffer>(findLevelDir(dataDir), {
-    keyEncoding: 'buffer',
-    valueEncoding: 'buffer',
-  });
-  await db.open();
-  try {
-    const commands: [Buffer, Buffer][] = [];
-    for await (const [key, value] of db.iterator()) {
-      // Entry records: version 1, type 1 (command), index, term, payload length, payload, crc.
-      if (value.length > 30 && value[0] === 1 && value[1] === 1) commands.push([key, value]);
-    }
-    const victim = commands[Math.floor(commands.length / 2)];
-    if (!victim) throw new Error('no command entries found to corrupt');
-    const [key, value] = victim;
-    const damaged = Buffer.from(value);
-    damaged[damaged.length - 10] = damaged[damaged.length - 10]! ^ 0xff;
-    await db.put(key, damaged);
-  } finally {
-    await db.close();
-  }
+/** Flips one byte in a frame in the middle of the stored log (not its last write). */
+function corruptOneFrame(dataDir: string): void {
+  const file = findSegments(dataDir)[0]!;
+  const bytes = readFileSync(file);
+  const frames: [number, number][] = [];
+  readFrames(bytes, (payload, offset) => frames.push([offset, payload.length]));
+  if (frames.length < 3) throw new Error(`only ${frames.length} frames in ${file}`);
+  const [offset, length] = frames[Math.floor(frames.length / 2)]!;
+  const at = offset + 8 + Math.floor(length / 2);
+  bytes[at] = bytes[at]! ^ 0xff;
+  writeFileSync(file, bytes);
 }
 
 test('a member with a corrupt log record refuses to start with a clear message; the cluster keeps serving', async (t) => {
@@ -65,7 +57,7 @@ test('a member with a corrupt log record refuses to start with a clear message; 
   await waitCaughtUp(cluster);
   const victim = cluster.nodes.find((n) => n.id !== leader.id)!;
   t.is(await cluster.terminate(victim.id), 0);
-  await corruptOneEntry(victim.dataDir);
+  corruptOneFrame(victim.dataDir);
 
   cluster.startNode(victim.id);
   const code = await victim.exit;

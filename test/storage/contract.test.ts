@@ -7,7 +7,7 @@ import path from 'node:path';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { Entry, Snapshot } from '../../src/raft/messages.js';
-import { LevelStorage, MemoryStorage } from '../../src/storage/index.js';
+import { LevelStorage, MemoryStorage, SegmentStorage } from '../../src/storage/index.js';
 import type { RaftStorage } from '../../src/storage/index.js';
 
 interface Harness {
@@ -32,6 +32,26 @@ const snap = (index: number, term: number, bytes = 64): Snapshot => ({
   data: Uint8Array.from({ length: bytes }, (_, i) => (i * 31 + index) & 0xff),
 });
 
+/** A durable store on a temp dir, reopened on restart. */
+function onDisk(openStore: (dir: string) => Promise<RaftStorage>): (t: ExecutionContext) => Promise<Harness> {
+  return async (t) => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'raft3d-contract-'));
+    let storage = await openStore(dir);
+    t.teardown(async () => {
+      await storage.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    return {
+      storage,
+      restart: async () => {
+        await storage.close();
+        storage = await openStore(dir);
+        return storage;
+      },
+    };
+  };
+}
+
 const implementations: Record<string, (t: ExecutionContext) => Promise<Harness>> = {
   memory: () => {
     const storage = new MemoryStorage();
@@ -44,22 +64,10 @@ const implementations: Record<string, (t: ExecutionContext) => Promise<Harness>>
       },
     });
   },
-  level: async (t) => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'raft3d-contract-'));
-    let storage = await LevelStorage.open(dir);
-    t.teardown(async () => {
-      await storage.close();
-      await rm(dir, { recursive: true, force: true });
-    });
-    return {
-      storage,
-      restart: async () => {
-        await storage.close();
-        storage = await LevelStorage.open(dir);
-        return storage;
-      },
-    };
-  },
+  level: onDisk((dir) => LevelStorage.open(dir)),
+  segment: onDisk((dir) => SegmentStorage.open(dir)),
+  // Segments of 300 bytes: nearly every save rolls over to a new one, and snapshots delete old ones.
+  'segment (tiny segments)': onDisk((dir) => SegmentStorage.open(dir, { segmentBytes: 300 })),
 };
 
 for (const [name, make] of Object.entries(implementations)) {
