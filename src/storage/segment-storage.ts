@@ -345,12 +345,13 @@ export class SegmentStorage implements RaftStorage {
   /** Writes one frame, durably, at the end of the log; a new segment begins with the state of the moment. */
   private async append(content: FrameContent): Promise<void> {
     const started = performance.now();
-    let frame = encodeFrame(this.withHead(content));
+    let frame = encodeFrame(this.withHead(content, false));
     let current = this.current!;
     if (current.offset + frame.length > current.size) {
+      // The frame opens the next segment, so it carries the head; the segment is made to fit it.
+      frame = encodeFrame(this.withHead(content, true));
       await this.roll(frame.length);
       current = this.current!;
-      frame = encodeFrame(this.withHead(content));
     }
     const at = current.offset;
     const { bytesWritten } = await current.handle.write(frame, 0, frame.length, at);
@@ -365,8 +366,8 @@ export class SegmentStorage implements RaftStorage {
   }
 
   /** At the start of a segment, the snapshot pointer and hard state go first (see the header). */
-  private withHead(content: FrameContent): FrameContent {
-    if (this.current === null || this.current.offset > 0) return content;
+  private withHead(content: FrameContent, opensSegment: boolean): FrameContent {
+    if (!opensSegment && this.current !== null && this.current.offset > 0) return content;
     const hardState = content.hardState ?? this.hardState;
     return {
       ...(content.pointer

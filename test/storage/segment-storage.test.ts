@@ -225,3 +225,27 @@ test('a LevelDB log of an older version is migrated once, then removed', async (
   t.deepEqual(state?.hardState, { term: 2, vote: 'n3', commit: 6 });
   await s.close();
 });
+
+test('a save bigger than a segment gets a segment of its own, sized to fit, and survives a restart', async (t) => {
+  const dir = await tempDir(t);
+  let s = await SegmentStorage.open(dir, { segmentBytes: 300 });
+  await s.save({ entries: [cmd(1)], hardState: { term: 1, vote: 'n1', commit: 0 } });
+  const big: Entry[] = Array.from({ length: 40 }, (_, i) => cmd(i + 2));
+  await s.save({ entries: big, hardState: { term: 1, vote: 'n1', commit: 1 } });
+  await s.save({ entries: [cmd(42)] });
+  await s.close();
+  const files = segments(dir);
+  t.true(files.length >= 2);
+  t.true(
+    files.some((f) => readFileSync(f).length > 300),
+    'one segment grew to fit the big save',
+  );
+  s = await SegmentStorage.open(dir, { segmentBytes: 300 });
+  const state = await s.load();
+  t.deepEqual(
+    state?.entries.map((e) => e.index),
+    Array.from({ length: 42 }, (_, i) => i + 1),
+  );
+  t.deepEqual(state?.hardState, { term: 1, vote: 'n1', commit: 1 });
+  await s.close();
+});
