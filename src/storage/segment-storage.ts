@@ -105,7 +105,7 @@ export class SegmentStorage implements RaftStorage {
     const abs = path.resolve(dir);
     const walDir = path.join(abs, 'wal');
     await mkdir(path.join(abs, 'snapshots'), { recursive: true });
-    await mkdir(walDir, { recursive: true });
+    if ((await mkdir(walDir, { recursive: true })) !== undefined) await syncDir(abs); // wal/ itself is durable
     const lock = await WalLock.acquire(path.join(walDir, 'LOCK'));
     const storage = new SegmentStorage(abs, lock, options);
     try {
