@@ -61,8 +61,6 @@ export class LevelStorage implements RaftStorage {
   private hasState = false;
   private opened: PersistedState | null | undefined;
   private readonly queue: WriteQueue;
-  /** Snapshots being stored (see saveSnapshot); close() lets them finish. */
-  private readonly snapshotSaves = new Set<Promise<void>>();
   private closed = false;
   private readonly logDir: string;
   private readonly snapDir: string;
@@ -216,11 +214,7 @@ export class LevelStorage implements RaftStorage {
    */
   saveSnapshot(snapshot: Snapshot): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`storage in ${this.dir} is closed`));
-    const saving = this.storeSnapshot(snapshot);
-    this.snapshotSaves.add(saving);
-    const forget = (): void => void this.snapshotSaves.delete(saving);
-    saving.then(forget, forget);
-    return saving;
+    return this.queue.track(this.storeSnapshot(snapshot));
   }
 
   private async storeSnapshot(snapshot: Snapshot): Promise<void> {
@@ -253,15 +247,8 @@ export class LevelStorage implements RaftStorage {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    // Snapshot saves enqueue their switch only after their file is written: wait for them,
-    // then for the queue as it is then (not as it is now).
-    const done = Promise.allSettled([...this.snapshotSaves])
-      .then(() => this.queue.drained())
-      .then(
-        () => this.db.close(),
-        () => this.db.close(),
-      );
-    return done;
+    // Snapshot saves enqueue their switch only after their file is written: settled() waits for them.
+    return this.queue.settled().then(() => this.db.close());
   }
 
   /** Runs storage operations one at a time; after a failed write, every later one fails too. */

@@ -83,7 +83,6 @@ export class SegmentStorage implements RaftStorage {
   private next: Promise<string | null> | null = null;
   private opened: PersistedState | null | undefined;
   private readonly queue: WriteQueue;
-  private readonly snapshotSaves = new Set<Promise<void>>();
   private closed = false;
   private readonly walDir: string;
   private readonly snapDir: string;
@@ -281,11 +280,7 @@ export class SegmentStorage implements RaftStorage {
    */
   saveSnapshot(snapshot: Snapshot): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`storage in ${this.dir} is closed`));
-    const saving = this.storeSnapshot(snapshot);
-    this.snapshotSaves.add(saving);
-    const forget = (): void => void this.snapshotSaves.delete(saving);
-    saving.then(forget, forget);
-    return saving;
+    return this.queue.track(this.storeSnapshot(snapshot));
   }
 
   private async storeSnapshot(snapshot: Snapshot): Promise<void> {
@@ -321,20 +316,15 @@ export class SegmentStorage implements RaftStorage {
     }
   }
 
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    // Snapshot saves enqueue their switch only after their file is written: wait for them,
-    // then for the queue as it is then (not as it is now).
-    const release = async (): Promise<void> => {
-      await this.next;
-      await this.current?.handle.close();
-      this.current = null;
-      await this.lock.release();
-    };
-    return Promise.allSettled([...this.snapshotSaves])
-      .then(() => this.queue.drained())
-      .then(release, release);
+    // Snapshot saves enqueue their switch only after their file is written: settled() waits for them.
+    await this.queue.settled();
+    await this.next;
+    await this.current?.handle.close();
+    this.current = null;
+    await this.lock.release();
   }
 
   private run<T>(op: () => Promise<T>): Promise<T> {

@@ -6,6 +6,7 @@ import { StorageCorruptionError, StorageInvariantError } from './errors.js';
 export class WriteQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private failure: Error | null = null;
+  private readonly beside = new Set<Promise<unknown>>();
 
   constructor(private readonly dir: string) {}
 
@@ -24,9 +25,21 @@ export class WriteQueue {
     return result;
   }
 
-  /** Resolves once everything queued so far has run. */
-  drained(): Promise<unknown> {
-    return this.tail;
+  /** Work done beside the queue (a snapshot file being written), which `settled` waits for. */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.beside.add(work);
+    const forget = (): void => void this.beside.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  /**
+   * Resolves once the work beside the queue has finished (it may enqueue more), and then
+   * everything queued by then: what close() waits for.
+   */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.beside]);
+    await this.tail;
   }
 
   throwIfFailed(): void {
