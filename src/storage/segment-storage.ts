@@ -51,7 +51,7 @@ export interface SegmentStorageOptions {
   readonly segmentBytes?: number;
 }
 
-export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
+const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 const SEGMENT = /^([0-9a-f]{16})\.wal$/;
 const ZEROS = Buffer.alloc(1024 * 1024);
 
@@ -114,7 +114,7 @@ export class SegmentStorage implements RaftStorage {
       if (storage.current === null) await storage.roll(0);
       const levelDir = path.join(abs, 'log');
       const level = await exists(path.join(levelDir, 'CURRENT'));
-      if (level && !replay.any) await storage.migrate(levelDir);
+      if (level && !replay.hasRecords) await storage.migrate(levelDir);
       else if (level) {
         // A migration that finished writing the log but crashed before removing LevelDB's.
         options.logger?.warn({ dir: levelDir }, 'removing the LevelDB log an earlier migration left behind');

@@ -23,7 +23,7 @@ import {
 } from './record-codec.js';
 import type { SnapshotPointer } from './record-codec.js';
 
-export const FRAME_HEADER = 8;
+const FRAME_HEADER = 8;
 const RECORD_HEADER = 5;
 const TAG_ENTRY = 0x65; // 'e'
 const TAG_HARD_STATE = 0x68; // 'h'
@@ -121,7 +121,7 @@ export class Replay {
   /** The highest index below the first entry that no snapshot covered when it was written. */
   holeBelow = 0;
   /** Whether any record was replayed. */
-  any = false;
+  hasRecords = false;
 
   lastIndex(): number {
     const last = this.entries[this.entries.length - 1];
@@ -139,7 +139,7 @@ export class Replay {
       const record = payload.subarray(at + RECORD_HEADER, at + RECORD_HEADER + length);
       if (record.length !== length) throw new FrameError(`record at byte ${at} runs past its frame`);
       at += RECORD_HEADER + length;
-      this.any = true;
+      this.hasRecords = true;
       try {
         if (tag === TAG_ENTRY) {
           const e = decodeEntry(record);
